@@ -1,0 +1,85 @@
+//! What a rule may consult besides the resource it judges: the licensing model, the other
+//! resources, and the links between them.
+
+use crate::links::Index;
+use crate::model::{Project, Resource};
+use crate::policy::Policy;
+use crate::value::{Truth, Value};
+use hipaa_compliance::license::LicenseTerms;
+
+/// Resource types that are customer-managed keys.
+const CUSTOMER_MANAGED_KEY_TYPES: &[&str] = &[
+    "aws_kms_key",
+    "aws_kms_replica_key",
+    "aws_kms_external_key",
+    "aws_kms_replica_external_key",
+    "google_kms_crypto_key",
+    "azurerm_key_vault_key",
+    "azurerm_disk_encryption_set",
+];
+
+pub struct Context<'a> {
+    pub project: &'a Project,
+    pub index: &'a Index<'a>,
+    pub policy: &'a Policy,
+}
+
+impl<'a> Context<'a> {
+    /// The license terms every resource is judged against.
+    pub fn terms(&self) -> &LicenseTerms {
+        &self.policy.terms
+    }
+
+    /// The resources of `from_type` that configure `target` (see [`Index::linked_from`]).
+    pub fn linked_from(&self, target: &Resource, from_type: &str) -> Vec<&'a Resource> {
+        self.index.linked_from(target, from_type)
+    }
+
+    /// The resources an attribute of `resource` links to (see [`Index::linked_to`]).
+    pub fn linked_to(&self, resource: &Resource, attribute: &str) -> Vec<&'a Resource> {
+        self.index.linked_to(resource, attribute)
+    }
+
+    /// Whether the key named at `key_path` of `owner` is a customer-managed key.
+    ///
+    /// A reference to a key resource of this configuration is one, even when its ARN is not
+    /// known until apply. A literal key ARN or id is one, unless it is an AWS managed alias
+    /// (`alias/aws/...`). Nothing named is not one.
+    pub fn is_customer_managed_key(&self, owner: &Resource, key_path: &str) -> Truth {
+        let referenced: Vec<&Resource> = owner
+            .references_of(key_path)
+            .iter()
+            .flat_map(|reference| self.index.resolve(reference))
+            .collect();
+        if referenced
+            .iter()
+            .any(|key| CUSTOMER_MANAGED_KEY_TYPES.contains(&key.resource_type.as_str()))
+        {
+            return Truth::Yes;
+        }
+
+        let values = owner.lookup(key_path);
+        if values.is_empty() {
+            return Truth::No;
+        }
+        let mut answer = Truth::Yes;
+        for value in values {
+            match value.test(&|v: &Value| is_customer_key_name(v)) {
+                Truth::No => return Truth::No,
+                Truth::Undetermined => answer = Truth::Undetermined,
+                Truth::Yes => {}
+            }
+        }
+        answer
+    }
+}
+
+fn is_customer_key_name(value: &Value) -> bool {
+    match value.as_str() {
+        Some(name) => {
+            let name = name.trim();
+            !name.is_empty() && !name.contains("alias/aws/")
+        }
+        None => false,
+    }
+}

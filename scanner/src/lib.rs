@@ -1,0 +1,12 @@
+//! The `hipaa` scanner: reads Terraform configuration and plans into one resource model, learns
+//! the HIPAA licensing model they declare, and judges every resource against it.
+
+pub mod context;
+pub mod engine;
+pub mod error;
+pub mod finding;
+pub mod links;
+pub mod model;
+pub mod policy;
+pub mod rules;
+pub mod value;

@@ -1,0 +1,231 @@
+//! Settings that live in resources of their own, joined to the resource they configure.
+//!
+//! Since version 4 of the AWS provider, an S3 bucket's encryption, versioning, logging, public
+//! access block, replication and policy are separate resources that name their bucket; an RDS
+//! instance names its parameter group. A link is found through a reference (`.id`, `.bucket`,
+//! `.arn`, directly or through locals, variables and module arguments) or, failing that, through
+//! the literal name. A resource that names a bucket this configuration does not manage is
+//! linked to nothing.
+
+use crate::model::{Project, Reference, Resource};
+use crate::value::Value;
+use std::collections::HashMap;
+
+/// One way a resource names another.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkKind {
+    /// The resource type that holds the naming attribute.
+    pub from_type: &'static str,
+    /// The dotted attribute path that names the target.
+    pub attribute: &'static str,
+    /// The types it may name.
+    pub to_types: &'static [&'static str],
+    /// The target attributes whose value is the name used in `attribute`.
+    pub to_name_attributes: &'static [&'static str],
+    /// A prefix that turns a target's name into its ARN, where ARNs are accepted too.
+    pub arn_prefix: Option<&'static str>,
+}
+
+const S3_BUCKET: &[&str] = &["aws_s3_bucket"];
+const S3_NAME: &[&str] = &["bucket", "id"];
+const S3_ARN: Option<&str> = Some("arn:aws:s3:::");
+
+const fn s3_setting(from_type: &'static str) -> LinkKind {
+    LinkKind {
+        from_type,
+        attribute: "bucket",
+        to_types: S3_BUCKET,
+        to_name_attributes: S3_NAME,
+        arn_prefix: S3_ARN,
+    }
+}
+
+/// Every link the rules follow.
+pub const LINKS: &[LinkKind] = &[
+    s3_setting("aws_s3_bucket_server_side_encryption_configuration"),
+    s3_setting("aws_s3_bucket_versioning"),
+    s3_setting("aws_s3_bucket_logging"),
+    s3_setting("aws_s3_bucket_public_access_block"),
+    s3_setting("aws_s3_bucket_replication_configuration"),
+    s3_setting("aws_s3_bucket_policy"),
+    s3_setting("aws_s3_bucket_acl"),
+    s3_setting("aws_s3_bucket_ownership_controls"),
+    s3_setting("aws_s3_bucket_lifecycle_configuration"),
+    s3_setting("aws_s3_bucket_object_lock_configuration"),
+    LinkKind {
+        from_type: "aws_db_instance",
+        attribute: "parameter_group_name",
+        to_types: &["aws_db_parameter_group"],
+        to_name_attributes: &["name", "id"],
+        arn_prefix: None,
+    },
+    LinkKind {
+        from_type: "aws_rds_cluster",
+        attribute: "db_cluster_parameter_group_name",
+        to_types: &["aws_rds_cluster_parameter_group"],
+        to_name_attributes: &["name", "id"],
+        arn_prefix: None,
+    },
+    LinkKind {
+        from_type: "aws_rds_cluster_instance",
+        attribute: "db_parameter_group_name",
+        to_types: &["aws_db_parameter_group"],
+        to_name_attributes: &["name", "id"],
+        arn_prefix: None,
+    },
+];
+
+/// Resources by address and by the names other resources may use for them.
+pub struct Index<'a> {
+    resources: &'a [Resource],
+    by_address: HashMap<&'a str, usize>,
+    by_config_address: HashMap<String, Vec<usize>>,
+    /// (type, name or ARN) → resources, for every type some link points at.
+    by_name: HashMap<(&'a str, String), Vec<usize>>,
+    /// (target index, from type) → resources of that type naming the target.
+    linked_from: HashMap<(usize, &'static str), Vec<usize>>,
+}
+
+impl<'a> Index<'a> {
+    pub fn build(project: &'a Project) -> Index<'a> {
+        let resources = project.resources.as_slice();
+        let mut index = Index {
+            resources,
+            by_address: HashMap::with_capacity(resources.len()),
+            by_config_address: HashMap::new(),
+            by_name: HashMap::new(),
+            linked_from: HashMap::new(),
+        };
+
+        for (i, resource) in resources.iter().enumerate() {
+            index.by_address.insert(resource.address.as_str(), i);
+            index
+                .by_config_address
+                .entry(resource.config_address())
+                .or_default()
+                .push(i);
+            index.index_names(i, resource);
+        }
+
+        for (i, resource) in resources.iter().enumerate() {
+            for kind in LINKS
+                .iter()
+                .filter(|k| k.from_type == resource.resource_type)
+            {
+                for target in index.follow(resource, kind) {
+                    index
+                        .linked_from
+                        .entry((target, kind.from_type))
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        index
+    }
+
+    fn index_names(&mut self, i: usize, resource: &'a Resource) {
+        for kind in LINKS {
+            if !kind.to_types.contains(&resource.resource_type.as_str()) {
+                continue;
+            }
+            for name_attribute in kind.to_name_attributes {
+                let Some(name) = resource.attr(name_attribute).as_str() else {
+                    continue;
+                };
+                let mut names = vec![name.to_string()];
+                if let Some(prefix) = kind.arn_prefix {
+                    names.push(format!("{prefix}{name}"));
+                }
+                for name in names {
+                    let slot = self
+                        .by_name
+                        .entry((resource.resource_type.as_str(), name))
+                        .or_default();
+                    if !slot.contains(&i) {
+                        slot.push(i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The resource with exactly this address.
+    pub fn get(&self, address: &str) -> Option<&'a Resource> {
+        self.by_address.get(address).map(|&i| &self.resources[i])
+    }
+
+    /// The resources a reference stands for: one instance, or every instance of a resource
+    /// when the reference does not say which.
+    pub fn resolve(&self, reference: &Reference) -> Vec<&'a Resource> {
+        if let Some(resource) = self.get(&reference.address) {
+            return vec![resource];
+        }
+        self.by_config_address
+            .get(&reference.address)
+            .map(|found| found.iter().map(|&i| &self.resources[i]).collect())
+            .unwrap_or_default()
+    }
+
+    /// The targets an attribute of `resource` names, by reference first and by literal name
+    /// when the attribute refers to no resource of a target type.
+    fn follow(&self, resource: &Resource, kind: &LinkKind) -> Vec<usize> {
+        let mut targets: Vec<usize> = resource
+            .references_of(kind.attribute)
+            .iter()
+            .flat_map(|reference| self.resolve(reference))
+            .filter(|target| kind.to_types.contains(&target.resource_type.as_str()))
+            .filter_map(|target| self.by_address.get(target.address.as_str()).copied())
+            .collect();
+        if !targets.is_empty() {
+            return dedup(targets);
+        }
+
+        for value in resource.lookup(kind.attribute) {
+            let Value::String(name) = value else {
+                continue;
+            };
+            for to_type in kind.to_types {
+                if let Some(found) = self.by_name.get(&(*to_type, name.clone())) {
+                    targets.extend(found);
+                }
+            }
+        }
+        dedup(targets)
+    }
+
+    /// The resources of type `from_type` that configure `target` (e.g. the
+    /// `aws_s3_bucket_server_side_encryption_configuration` of a bucket).
+    pub fn linked_from(&self, target: &Resource, from_type: &str) -> Vec<&'a Resource> {
+        let Some(&i) = self.by_address.get(target.address.as_str()) else {
+            return Vec::new();
+        };
+        LINKS
+            .iter()
+            .find(|kind| kind.from_type == from_type)
+            .and_then(|kind| self.linked_from.get(&(i, kind.from_type)))
+            .map(|found| found.iter().map(|&j| &self.resources[j]).collect())
+            .unwrap_or_default()
+    }
+
+    /// The resources an attribute of `resource` links to, per the link table (e.g. the
+    /// parameter group of a database instance).
+    pub fn linked_to(&self, resource: &Resource, attribute: &str) -> Vec<&'a Resource> {
+        LINKS
+            .iter()
+            .filter(|kind| kind.from_type == resource.resource_type && kind.attribute == attribute)
+            .flat_map(|kind| self.follow(resource, kind))
+            .map(|i| &self.resources[i])
+            .collect()
+    }
+
+    pub fn resources(&self) -> &'a [Resource] {
+        self.resources
+    }
+}
+
+fn dedup(mut indices: Vec<usize>) -> Vec<usize> {
+    indices.sort_unstable();
+    indices.dedup();
+    indices
+}

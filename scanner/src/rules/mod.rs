@@ -1,0 +1,211 @@
+//! The rules: one per file, grouped by category. Each file declares its rule with
+//! [`declare_rule!`], whose doc comment is what `hipaa explain` prints, and a small check
+//! function that looks at one resource instance and returns a [`Verdict`].
+
+use crate::context::Context;
+use crate::finding::{Category, Severity};
+use crate::model::Resource;
+
+/// What a rule is, apart from how it checks.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable id, never reused: `EAR001`.
+    pub id: &'static str,
+    /// Readable name: `storage-not-encrypted`.
+    pub name: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    /// One line saying what is wrong, e.g. "Storage is not encrypted at rest".
+    pub title: &'static str,
+    /// The 45 CFR paragraphs the rule serves; each is in the citation catalogue.
+    pub hipaa: &'static [&'static str],
+    /// The rule's documentation in Markdown: what it checks, why, and a failing and a passing
+    /// example.
+    pub doc: &'static str,
+}
+
+/// What is wrong with one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The attribute at fault, dotted, when there is one.
+    pub attribute: Option<String>,
+    /// What is wrong with this resource. Never include a value that might be secret.
+    pub message: String,
+    /// What to change.
+    pub fix: String,
+}
+
+/// The outcome of one rule on one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The rule has nothing to say about this resource.
+    NotApplicable,
+    Pass,
+    Fail(Violation),
+    /// A value the rule needs is not known before apply; the reason says which.
+    Undetermined(String),
+}
+
+impl Verdict {
+    pub fn fail(
+        attribute: Option<&str>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Verdict {
+        Verdict::Fail(Violation {
+            attribute: attribute.map(str::to_string),
+            message: message.into(),
+            fix: fix.into(),
+        })
+    }
+
+    pub fn undetermined(reason: impl Into<String>) -> Verdict {
+        Verdict::Undetermined(reason.into())
+    }
+}
+
+/// A rule the engine can run.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+
+    /// Whether the rule looks at resources of this type at all. The engine asks once per type.
+    fn applies_to(&self, resource_type: &str) -> bool;
+
+    /// Judges one managed resource instance of a type the rule applies to.
+    fn check(&self, cx: &Context, resource: &Resource) -> Verdict;
+}
+
+/// Declares a rule: its documentation (the doc comment), its metadata, the resource types it
+/// looks at and its check function.
+///
+/// ```ignore
+/// declare_rule! {
+///     /// ## What it checks
+///     /// ...
+///     pub struct StorageNotEncrypted {
+///         id: "EAR001",
+///         name: "storage-not-encrypted",
+///         category: EncryptionAtRest,
+///         severity: High,
+///         title: "Storage is not encrypted at rest",
+///         hipaa: ["164.312(a)(2)(iv)"],
+///         applies_to: |resource_type| encryption::at_rest(resource_type).is_some(),
+///         check: check,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:expr])*
+        pub struct $rule:ident {
+            id: $id:literal,
+            name: $name:literal,
+            category: $category:ident,
+            severity: $severity:ident,
+            title: $title:literal,
+            hipaa: [$($citation:literal),* $(,)?],
+            applies_to: $applies_to:expr,
+            check: $check:path $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub struct $rule;
+
+        impl $rule {
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                id: $id,
+                name: $name,
+                category: $crate::finding::Category::$category,
+                severity: $crate::finding::Severity::$severity,
+                title: $title,
+                hipaa: &[$($citation),*],
+                doc: concat!($($doc, "\n"),*),
+            };
+        }
+
+        impl $crate::rules::Rule for $rule {
+            fn meta(&self) -> &'static $crate::rules::RuleMeta {
+                &Self::META
+            }
+
+            fn applies_to(&self, resource_type: &str) -> bool {
+                let applies: fn(&str) -> bool = $applies_to;
+                applies(resource_type)
+            }
+
+            fn check(
+                &self,
+                cx: &$crate::context::Context,
+                resource: &$crate::model::Resource,
+            ) -> $crate::rules::Verdict {
+                $check(cx, resource)
+            }
+        }
+    };
+}
+
+/// What a rule file needs in scope.
+pub mod prelude {
+    pub use crate::context::Context;
+    pub use crate::declare_rule;
+    pub use crate::model::Resource;
+    pub use crate::rules::Verdict;
+    pub use crate::value::{Truth, Value};
+    pub use hipaa_compliance as compliance;
+}
+
+/// Every rule, in id order.
+pub fn all() -> &'static [&'static dyn Rule] {
+    &[]
+}
+
+/// Finds a rule by id (case-insensitive) or by name.
+pub fn find(id_or_name: &str) -> Option<&'static dyn Rule> {
+    all().iter().copied().find(|rule| {
+        let meta = rule.meta();
+        meta.id.eq_ignore_ascii_case(id_or_name) || meta.name == id_or_name
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hipaa_compliance::citations;
+
+    #[test]
+    fn rule_ids_and_names_are_unique() {
+        let mut ids = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
+        for rule in all() {
+            assert!(
+                ids.insert(rule.meta().id),
+                "duplicate id {}",
+                rule.meta().id
+            );
+            assert!(
+                names.insert(rule.meta().name),
+                "duplicate name {}",
+                rule.meta().name
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_cites_catalogued_paragraphs_and_has_documentation() {
+        for rule in all() {
+            let meta = rule.meta();
+            assert!(!meta.hipaa.is_empty(), "{} cites nothing", meta.id);
+            for paragraph in meta.hipaa {
+                assert!(
+                    citations::find(paragraph).is_some(),
+                    "{} cites {paragraph}, which is not in the catalogue",
+                    meta.id
+                );
+            }
+            for heading in ["## What it checks", "## Why it matters", "## Example"] {
+                assert!(meta.doc.contains(heading), "{} lacks {heading}", meta.id);
+            }
+        }
+    }
+}
