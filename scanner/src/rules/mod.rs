@@ -209,3 +209,71 @@ mod tests {
         }
     }
 }
+
+/// Helpers for rule tests: build a project from resources and judge one of them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Rule, Verdict};
+    use crate::context::Context;
+    use crate::links::Index;
+    use crate::model::{Project, Reference, Resource};
+    use crate::policy::Policy;
+    use crate::value::Value;
+
+    /// A root-module resource with JSON attribute values.
+    pub fn resource(resource_type: &str, name: &str, values: serde_json::Value) -> Resource {
+        Resource::new(resource_type, name, Value::from(&values))
+    }
+
+    /// Adds a reference from `attribute` of `resource` to `target` (an address) reading
+    /// `target_attribute`.
+    pub fn with_reference(
+        mut resource: Resource,
+        attribute: &str,
+        target: &str,
+        target_attribute: &str,
+    ) -> Resource {
+        resource
+            .references
+            .entry(attribute.to_string())
+            .or_default()
+            .push(Reference {
+                address: target.to_string(),
+                attribute: Some(target_attribute.to_string()),
+            });
+        resource
+    }
+
+    /// Judges the resource at `address` with `rule`, in the context of all `resources`.
+    pub fn judge(rule: &dyn Rule, resources: Vec<Resource>, address: &str) -> Verdict {
+        let project = Project {
+            resources,
+            ..Project::default()
+        };
+        let index = Index::build(&project);
+        let policy = Policy::from_project(&project, &index);
+        let cx = Context {
+            project: &project,
+            index: &index,
+            policy: &policy,
+        };
+        let resource = index
+            .get(address)
+            .unwrap_or_else(|| panic!("no resource {address} in the test project"));
+        assert!(
+            rule.applies_to(&resource.resource_type),
+            "{} does not apply to {}",
+            rule.meta().id,
+            resource.resource_type
+        );
+        rule.check(&cx, resource)
+    }
+
+    /// Asserts that a verdict is a failure and returns its message.
+    pub fn failure_message(verdict: Verdict) -> String {
+        match verdict {
+            Verdict::Fail(violation) => violation.message,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}
