@@ -3,6 +3,7 @@
 //! function that looks at one resource instance and returns a [`Verdict`].
 
 pub mod encryption_at_rest;
+pub mod key_management;
 
 use crate::context::Context;
 use crate::finding::{Category, Severity};
@@ -163,6 +164,10 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &encryption_at_rest::StorageNotEncrypted,
         &encryption_at_rest::CustomerManagedKeyRequired,
         &encryption_at_rest::S3BucketEncryption,
+        &key_management::KmsKeyRotationDisabled,
+        &key_management::KmsKeyRotationTooSlow,
+        &key_management::GcpKmsKeyRotation,
+        &key_management::AzureKeyVaultKeyRotation,
     ]
 }
 
