@@ -2,6 +2,9 @@
 //! [`declare_rule!`], whose doc comment is what `hipaa explain` prints, and a small check
 //! function that looks at one resource instance and returns a [`Verdict`].
 
+pub mod encryption_at_rest;
+pub mod key_management;
+
 use crate::context::Context;
 use crate::finding::{Category, Severity};
 use crate::model::Resource;
@@ -157,7 +160,15 @@ pub mod prelude {
 
 /// Every rule, in id order.
 pub fn all() -> &'static [&'static dyn Rule] {
-    &[]
+    &[
+        &encryption_at_rest::StorageNotEncrypted,
+        &encryption_at_rest::CustomerManagedKeyRequired,
+        &encryption_at_rest::S3BucketEncryption,
+        &key_management::KmsKeyRotationDisabled,
+        &key_management::KmsKeyRotationTooSlow,
+        &key_management::GcpKmsKeyRotation,
+        &key_management::AzureKeyVaultKeyRotation,
+    ]
 }
 
 /// Finds a rule by id (case-insensitive) or by name.
