@@ -2,7 +2,7 @@
 //! resources, and the links between them.
 
 use crate::links::Index;
-use crate::model::{Project, Resource};
+use crate::model::{Mode, Project, Resource};
 use crate::policy::Policy;
 use crate::value::{Truth, Value};
 use hipaa_compliance::license::LicenseTerms;
@@ -42,19 +42,21 @@ impl<'a> Context<'a> {
 
     /// Whether the key named at `key_path` of `owner` is a customer-managed key.
     ///
-    /// A reference to a key resource of this configuration is one, even when its ARN is not
+    /// A reference to a key resource this configuration manages is one, even when its ARN is not
     /// known until apply. A literal key ARN or id is one, unless it is an AWS managed alias
-    /// (`alias/aws/...`). Nothing named is not one.
+    /// (`alias/aws/...`). A key read through a data source is judged by the value it resolves
+    /// to, which is usually not known before apply: a `data "aws_kms_key"` may look up an AWS
+    /// managed key. Nothing named is not one.
     pub fn is_customer_managed_key(&self, owner: &Resource, key_path: &str) -> Truth {
         let referenced: Vec<&Resource> = owner
             .references_of(key_path)
             .iter()
             .flat_map(|reference| self.index.resolve(reference))
             .collect();
-        if referenced
-            .iter()
-            .any(|key| CUSTOMER_MANAGED_KEY_TYPES.contains(&key.resource_type.as_str()))
-        {
+        if referenced.iter().any(|key| {
+            key.mode == Mode::Managed
+                && CUSTOMER_MANAGED_KEY_TYPES.contains(&key.resource_type.as_str())
+        }) {
             return Truth::Yes;
         }
 
@@ -81,5 +83,56 @@ fn is_customer_key_name(value: &Value) -> bool {
             !name.is_empty() && !name.contains("alias/aws/")
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Reference;
+    use std::collections::BTreeMap;
+
+    /// Whether a volume whose `kms_key_id` refers to `key` and holds `key_value` is encrypted
+    /// with a customer-managed key.
+    fn judge_key(key: Resource, key_value: Value) -> Truth {
+        let values = BTreeMap::from([
+            ("encrypted".to_string(), Value::Bool(true)),
+            ("kms_key_id".to_string(), key_value),
+        ]);
+        let mut volume = Resource::new("aws_ebs_volume", "scans", Value::Map(values));
+        volume.references.insert(
+            "kms_key_id".to_string(),
+            vec![Reference {
+                address: key.address.clone(),
+                attribute: Some("arn".to_string()),
+            }],
+        );
+        let project = Project {
+            resources: vec![key, volume],
+            ..Project::default()
+        };
+        let index = Index::build(&project);
+        let policy = Policy::from_project(&project, &index);
+        let cx = Context {
+            project: &project,
+            index: &index,
+            policy: &policy,
+        };
+        cx.is_customer_managed_key(index.get("aws_ebs_volume.scans").unwrap(), "kms_key_id")
+    }
+
+    #[test]
+    fn a_managed_key_resource_counts_before_its_arn_is_known() {
+        let key = Resource::new("aws_kms_key", "phi", Value::map());
+        assert_eq!(judge_key(key, Value::Unknown), Truth::Yes);
+    }
+
+    #[test]
+    fn a_key_looked_up_by_a_data_source_is_judged_by_its_value() {
+        let mut key = Resource::new("aws_kms_key", "lookup", Value::map());
+        key.mode = Mode::Data;
+        key.address = "data.aws_kms_key.lookup".to_string();
+        assert_eq!(judge_key(key.clone(), Value::Unknown), Truth::Undetermined);
+        assert_eq!(judge_key(key, "alias/aws/ebs".into()), Truth::No);
     }
 }

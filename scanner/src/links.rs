@@ -53,6 +53,13 @@ pub const LINKS: &[LinkKind] = &[
     s3_setting("aws_s3_bucket_lifecycle_configuration"),
     s3_setting("aws_s3_bucket_object_lock_configuration"),
     LinkKind {
+        from_type: "azurerm_storage_account_customer_managed_key",
+        attribute: "storage_account_id",
+        to_types: &["azurerm_storage_account"],
+        to_name_attributes: &["id"],
+        arn_prefix: None,
+    },
+    LinkKind {
         from_type: "aws_db_instance",
         attribute: "parameter_group_name",
         to_types: &["aws_db_parameter_group"],
