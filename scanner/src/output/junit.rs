@@ -210,8 +210,8 @@ fn rule_cases(
         cases.push(TestCase {
             classname,
             name: format!(
-                "{rule_id} {rule_name}: {} pass",
-                plural(passed, "resource", "resources")
+                "{rule_id} {rule_name}: {}",
+                plural(passed, "resource passes", "resources pass")
             ),
             file: None,
             line: None,
