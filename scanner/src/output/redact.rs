@@ -46,7 +46,8 @@ pub fn is_secret_name(name: &str) -> bool {
 }
 
 /// Replaces everything after the first secret-looking assignment in a line of HCL or JSON with
-/// [`REDACTED`]. Recognised assignments are `name = ...`, `"name" = ...` and `"name": ...`.
+/// [`REDACTED`]. Recognised assignments are `name = ...`, `"name" = ...` and `"name": ...`,
+/// also inside strings (`"export DB_PASSWORD=..."`).
 pub fn redact_assignment(line: &str) -> Cow<'_, str> {
     match secret_value_start(line) {
         Some(start) => Cow::Owned(format!("{} {REDACTED}", &line[..start])),
@@ -76,16 +77,17 @@ fn secret_value_start(line: &str) -> Option<usize> {
             }
         };
 
-        if end >= bytes.len() {
-            return None;
-        }
-        let after_space = end + line[end..].len() - line[end..].trim_start().len();
-        if let Some(operator_end) = assignment_operator(bytes, after_space, quoted) {
-            if is_secret_name(name) {
-                return Some(operator_end);
+        if end < bytes.len() {
+            let after_space = end + line[end..].len() - line[end..].trim_start().len();
+            if let Some(operator_end) = assignment_operator(bytes, after_space, quoted) {
+                if is_secret_name(name) {
+                    return Some(operator_end);
+                }
             }
         }
-        i = end;
+
+        // A string is searched too: `"export DB_PASSWORD=..."` assigns a secret inside it.
+        i = if quoted { i + 1 } else { end };
     }
     None
 }
@@ -241,6 +243,14 @@ mod tests {
         ] {
             assert_eq!(redact_assignment(line), line);
         }
+    }
+
+    #[test]
+    fn assignments_inside_strings_are_found() {
+        assert_eq!(
+            redact_assignment(r#"  user_data = "export DB_PASSWORD=hunter2 && run""#),
+            r#"  user_data = "export DB_PASSWORD= <redacted>"#
+        );
     }
 
     #[test]

@@ -197,6 +197,7 @@ fn display_path(path: &ArtifactPath) -> Cow<'_, str> {
 /// A source line as printed: secrets redacted, tabs expanded, control characters escaped.
 fn quoted_line(line: &str) -> String {
     let redacted = redact_assignment(line.trim_end());
+    let redacted = redact_url_credentials(&redacted);
     let expanded = redacted.replace('\t', &" ".repeat(TAB_WIDTH));
     printable(&expanded).into_owned()
 }
@@ -262,6 +263,10 @@ mod tests {
         assert_eq!(
             quoted_line("\tpassword = \"hunter2\"\r"),
             "    password = <redacted>"
+        );
+        assert_eq!(
+            quoted_line(r#"  endpoint = "postgres://admin:hunter2@db.internal/claims""#),
+            r#"  endpoint = "postgres://<redacted>@db.internal/claims""#
         );
     }
 
