@@ -1,0 +1,206 @@
+//! The JSON format: one object with the findings, the undetermined checks and the summary.
+//!
+//! Keys come in a fixed order (struct field order, not alphabetical). A finding's `file` is
+//! relative to the base directory with forward slashes; a finding from a plan names the plan
+//! file and has `"line": null`. `attribute` is null when the rule blames the whole resource.
+
+use super::redact::redact_url_credentials;
+use super::{artifact_path, citation_text, place_of, severities_descending, OutputOptions};
+use crate::engine::{RuleTally, ScanReport};
+use crate::finding::{Category, Finding, Severity};
+use hipaa_compliance::citations;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: &'static str,
+    findings: Vec<JsonFinding<'a>>,
+    undetermined: Vec<JsonUndetermined<'a>>,
+    summary: JsonSummary<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    rule_name: &'a str,
+    category: Category,
+    severity: Severity,
+    resource: &'a str,
+    resource_type: &'a str,
+    file: Option<String>,
+    line: Option<u32>,
+    attribute: Option<&'a str>,
+    message: &'a str,
+    fix: &'a str,
+    hipaa: Vec<JsonCitation>,
+}
+
+#[derive(Serialize)]
+struct JsonCitation {
+    /// `164.312(a)(2)(iv)`
+    paragraph: &'static str,
+    /// `45 CFR 164.312(a)(2)(iv) Encryption and decryption`
+    citation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonUndetermined<'a> {
+    rule_id: &'a str,
+    resource: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSummary<'a> {
+    files: Vec<String>,
+    resources: usize,
+    findings: usize,
+    by_severity: Counts,
+    by_category: Counts,
+    undetermined: usize,
+    modules_not_scanned: Vec<JsonModule<'a>>,
+    licenses: &'a [String],
+    boundaries: &'a [String],
+    rules: &'a BTreeMap<&'static str, RuleTally>,
+    notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonModule<'a> {
+    address: &'a str,
+    source: String,
+    reason: String,
+}
+
+/// Counts in a fixed key order, every key present even at zero.
+struct Counts(Vec<(&'static str, usize)>);
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, count) in &self.0 {
+            map.serialize_entry(key, count)?;
+        }
+        map.end()
+    }
+}
+
+pub(super) fn write(
+    report: &ScanReport,
+    options: &OutputOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let document = Document {
+        version: env!("CARGO_PKG_VERSION"),
+        findings: report
+            .findings
+            .iter()
+            .map(|finding| json_finding(finding, options))
+            .collect(),
+        undetermined: report
+            .undetermined
+            .iter()
+            .map(|u| JsonUndetermined {
+                rule_id: u.rule_id,
+                resource: &u.resource,
+                reason: &u.reason,
+            })
+            .collect(),
+        summary: json_summary(report, options),
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
+
+fn json_finding<'a>(finding: &'a Finding, options: &OutputOptions) -> JsonFinding<'a> {
+    let place = place_of(finding, options);
+    JsonFinding {
+        rule_id: finding.rule_id,
+        rule_name: finding.rule_name,
+        category: finding.category,
+        severity: finding.severity,
+        resource: &finding.resource,
+        resource_type: &finding.resource_type,
+        file: place.as_ref().map(|p| p.path.as_str().to_string()),
+        line: place.and_then(|p| p.line),
+        attribute: finding.attribute.as_deref(),
+        message: &finding.message,
+        fix: &finding.fix,
+        hipaa: finding
+            .hipaa
+            .iter()
+            .map(|paragraph| JsonCitation {
+                paragraph,
+                citation: citation_text(paragraph),
+                title: citations::find(paragraph).map(|c| c.title),
+            })
+            .collect(),
+    }
+}
+
+fn json_summary<'a>(report: &'a ScanReport, options: &OutputOptions) -> JsonSummary<'a> {
+    let summary = &report.summary;
+    let count_severity = |severity: Severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    };
+    let count_category = |category: Category| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.category == category)
+            .count()
+    };
+
+    JsonSummary {
+        files: summary
+            .files
+            .iter()
+            .map(|file| {
+                artifact_path(Path::new(file), &options.base_dir)
+                    .as_str()
+                    .to_string()
+            })
+            .collect(),
+        resources: summary.resources,
+        findings: report.findings.len(),
+        by_severity: Counts(
+            severities_descending()
+                .map(|s| (s.as_str(), count_severity(s)))
+                .collect(),
+        ),
+        by_category: Counts(
+            Category::ALL
+                .into_iter()
+                .map(|c| (c.as_str(), count_category(c)))
+                .collect(),
+        ),
+        undetermined: report.undetermined.len(),
+        modules_not_scanned: summary
+            .modules_not_scanned
+            .iter()
+            .map(|module| JsonModule {
+                address: &module.address,
+                source: redact_url_credentials(&module.source).into_owned(),
+                reason: redact_url_credentials(&module.reason).into_owned(),
+            })
+            .collect(),
+        licenses: &summary.licenses,
+        boundaries: &summary.boundaries,
+        rules: &summary.rules,
+        notes: summary
+            .notes
+            .iter()
+            .map(|note| redact_url_credentials(note).into_owned())
+            .collect(),
+    }
+}
