@@ -6,6 +6,9 @@ use crate::context::Context;
 use crate::finding::{Category, Severity};
 use crate::model::Resource;
 
+pub mod boundary;
+pub mod encryption_in_transit;
+
 /// What a rule is, apart from how it checks.
 #[derive(Debug)]
 pub struct RuleMeta {
@@ -157,7 +160,23 @@ pub mod prelude {
 
 /// Every rule, in id order.
 pub fn all() -> &'static [&'static dyn Rule] {
-    &[]
+    &[
+        &encryption_in_transit::LbListenerWeakTls,
+        &encryption_in_transit::LbListenerPlainHttp,
+        &encryption_in_transit::CloudfrontWeakTls,
+        &encryption_in_transit::CloudfrontAllowsHttp,
+        &encryption_in_transit::ApiGatewayWeakTls,
+        &encryption_in_transit::OpensearchTransitEncryption,
+        &encryption_in_transit::ElasticacheTransitEncryption,
+        &encryption_in_transit::RdsTlsNotEnforced,
+        &encryption_in_transit::S3PhiBucketAllowsHttp,
+        &encryption_in_transit::AzureWeakMinTls,
+        &encryption_in_transit::GoogleSslPolicyWeakTls,
+        &encryption_in_transit::CloudSqlSslNotRequired,
+        &boundary::PhiFlowsOutsideBoundary,
+        &boundary::BoundaryMemberOutsideRegion,
+        &boundary::PhiSystemOutsideBoundary,
+    ]
 }
 
 /// Finds a rule by id (case-insensitive) or by name.
@@ -244,6 +263,14 @@ pub(crate) mod testing {
         resource
     }
 
+    /// Sets a top-level attribute to a value JSON cannot express: unknown, sensitive, a choice.
+    pub fn with_value(mut resource: Resource, attribute: &str, value: Value) -> Resource {
+        if let Value::Map(values) = &mut resource.values {
+            values.insert(attribute.to_string(), value);
+        }
+        resource
+    }
+
     /// Judges the resource at `address` with `rule`, in the context of all `resources`.
     pub fn judge(rule: &dyn Rule, resources: Vec<Resource>, address: &str) -> Verdict {
         let project = Project {
@@ -252,11 +279,7 @@ pub(crate) mod testing {
         };
         let index = Index::build(&project);
         let policy = Policy::from_project(&project, &index);
-        let cx = Context {
-            project: &project,
-            index: &index,
-            policy: &policy,
-        };
+        let cx = Context::new(&project, &index, &policy);
         let resource = index
             .get(address)
             .unwrap_or_else(|| panic!("no resource {address} in the test project"));
