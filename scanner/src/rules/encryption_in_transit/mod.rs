@@ -195,3 +195,235 @@ impl Problems {
 pub(crate) fn protocol_below_minimum(cx: &Context, protocol: &str) -> Option<bool> {
     TlsVersion::parse(protocol).map(|version| version < cx.terms().min_tls_version)
 }
+
+/// The encryption-in-transit parts of the shared cases, mirrored by hand and run through the
+/// whole engine: a resource expected to pass may have no finding of this category at all.
+#[cfg(test)]
+mod cases {
+    use crate::engine;
+    use crate::finding::Category;
+    use crate::model::{Project, Resource};
+    use crate::rules::testing::resource;
+    use serde_json::json;
+
+    fn failing(resources: Vec<Resource>) -> Vec<String> {
+        let project = Project {
+            resources,
+            ..Project::default()
+        };
+        let mut found: Vec<String> = engine::scan(&project)
+            .findings
+            .into_iter()
+            .filter(|f| f.category == Category::EncryptionInTransit)
+            .map(|f| f.resource)
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    const LB_ARN: &str = concat!(
+        "arn:aws:elasticloadbalancing:us-east-1:111122223333:",
+        "loadbalancer/app/portal/0123456789abcdef"
+    );
+    const TG_ARN: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/portal/0123456789abcdef";
+    const CERT_ARN: &str = "arn:aws:acm:us-east-1:111122223333:certificate/abcd";
+
+    #[test]
+    fn lb_listener_tls() {
+        let forward = json!([{"type": "forward", "target_group_arn": TG_ARN}]);
+        let https = |name: &str, port: u16, policy: Option<&str>| {
+            let mut values = json!({
+                "load_balancer_arn": LB_ARN,
+                "port": port,
+                "protocol": "HTTPS",
+                "certificate_arn": CERT_ARN,
+                "default_action": forward.clone()
+            });
+            if let Some(policy) = policy {
+                values["ssl_policy"] = json!(policy);
+            }
+            resource("aws_lb_listener", name, values)
+        };
+        let resources = vec![
+            https("no_policy", 443, None),
+            https(
+                "tls13_allows_tls10",
+                8443,
+                Some("ELBSecurityPolicy-TLS13-1-0-2021-06"),
+            ),
+            https("modern", 9443, Some("ELBSecurityPolicy-TLS13-1-2-2021-06")),
+            resource(
+                "aws_lb_listener",
+                "redirect",
+                json!({
+                    "load_balancer_arn": LB_ARN,
+                    "port": 80,
+                    "protocol": "HTTP",
+                    "default_action": [{
+                        "type": "redirect",
+                        "redirect": [{
+                            "port": "443",
+                            "protocol": "HTTPS",
+                            "status_code": "HTTP_301"
+                        }]
+                    }]
+                }),
+            ),
+            resource(
+                "aws_lb_listener",
+                "plain_http",
+                json!({
+                    "load_balancer_arn": LB_ARN,
+                    "port": 8080,
+                    "protocol": "HTTP",
+                    "default_action": forward.clone()
+                }),
+            ),
+        ];
+        assert_eq!(
+            failing(resources),
+            vec![
+                "aws_lb_listener.no_policy",
+                "aws_lb_listener.plain_http",
+                "aws_lb_listener.tls13_allows_tls10",
+            ]
+        );
+    }
+
+    #[test]
+    fn cloudfront_tls() {
+        let distribution = |name: &str, origin_policy: &str, protocols: &[&str], viewer: &str| {
+            json!({
+                "enabled": true,
+                "origin": [{
+                    "domain_name": format!("{name}.example.org"),
+                    "origin_id": name,
+                    "custom_origin_config": [{
+                        "http_port": 80,
+                        "https_port": 443,
+                        "origin_protocol_policy": origin_policy,
+                        "origin_ssl_protocols": protocols
+                    }]
+                }],
+                "default_cache_behavior": [{
+                    "target_origin_id": name,
+                    "viewer_protocol_policy": viewer,
+                    "allowed_methods": ["GET", "HEAD"],
+                    "cached_methods": ["GET", "HEAD"]
+                }],
+                "restrictions": [{"geo_restriction": [{"restriction_type": "none"}]}]
+            })
+        };
+        let with_certificate = |mut values: serde_json::Value, certificate: serde_json::Value| {
+            values["viewer_certificate"] = json!([certificate]);
+            values
+        };
+        let custom = |version: &str| {
+            json!({
+                "acm_certificate_arn": CERT_ARN,
+                "ssl_support_method": "sni-only",
+                "minimum_protocol_version": version
+            })
+        };
+        let resources = vec![
+            resource(
+                "aws_cloudfront_distribution",
+                "portal",
+                with_certificate(
+                    distribution("portal", "https-only", &["TLSv1.2"], "redirect-to-https"),
+                    custom("TLSv1.2_2025"),
+                ),
+            ),
+            resource(
+                "aws_cloudfront_distribution",
+                "legacy",
+                with_certificate(
+                    distribution("legacy", "https-only", &["TLSv1.2"], "redirect-to-https"),
+                    custom("TLSv1_2016"),
+                ),
+            ),
+            resource(
+                "aws_cloudfront_distribution",
+                "default_cert",
+                with_certificate(
+                    distribution("files", "match-viewer", &["TLSv1", "TLSv1.2"], "allow-all"),
+                    json!({"cloudfront_default_certificate": true}),
+                ),
+            ),
+        ];
+        assert_eq!(
+            failing(resources),
+            vec![
+                "aws_cloudfront_distribution.default_cert",
+                "aws_cloudfront_distribution.legacy",
+            ]
+        );
+    }
+
+    #[test]
+    fn azure_gcp_core_transit_parts() {
+        let storage = |name: &str, version: &str| {
+            resource(
+                "azurerm_storage_account",
+                name,
+                json!({
+                    "name": format!("acme{name}"),
+                    "resource_group_name": "phi",
+                    "location": "eastus",
+                    "account_tier": "Standard",
+                    "account_replication_type": "GRS",
+                    "min_tls_version": version
+                }),
+            )
+        };
+        let sql = |name: &str, mode: &str| {
+            resource(
+                "google_sql_database_instance",
+                name,
+                json!({
+                    "name": name,
+                    "database_version": "POSTGRES_16",
+                    "region": "us-central1",
+                    "settings": [{
+                        "tier": "db-custom-2-7680",
+                        "ip_configuration": [{"ssl_mode": mode}]
+                    }]
+                }),
+            )
+        };
+        let resources = vec![
+            storage("old_tls", "TLS1_0"),
+            storage("current_tls", "TLS1_2"),
+            sql("loose", "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
+            sql("strict", "ENCRYPTED_ONLY"),
+        ];
+        assert_eq!(
+            failing(resources),
+            vec![
+                "azurerm_storage_account.old_tls",
+                "google_sql_database_instance.loose",
+            ]
+        );
+    }
+
+    #[test]
+    fn dynamic_block_encryption_elasticache() {
+        let sessions = resource(
+            "aws_elasticache_replication_group",
+            "sessions",
+            json!({
+                "replication_group_id": "sessions",
+                "description": "session cache",
+                "node_type": "cache.r6g.large",
+                "at_rest_encryption_enabled": false,
+                "transit_encryption_enabled": false
+            }),
+        );
+        assert_eq!(
+            failing(vec![sessions]),
+            vec!["aws_elasticache_replication_group.sessions"]
+        );
+    }
+}
