@@ -88,7 +88,7 @@ pub struct TlsPolicy {
 }
 
 /// The date this table was last checked against the services' published policy lists.
-pub const TABLE_VERSION: &str = "2026-12-01";
+pub const TABLE_VERSION: &str = "2026-12-04";
 
 impl TlsPolicy {
     const fn new(family: PolicyFamily, name: &'static str, min_version: TlsVersion) -> TlsPolicy {

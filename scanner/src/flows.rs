@@ -31,6 +31,8 @@ const NAME_ATTRIBUTES: &[&str] = &[
 /// says which types it may name.
 const UNIQUE_NAME_PREFIXES: &[&str] = &["arn:", "projects/", "/subscriptions/"];
 
+const S3_ARN_PREFIX: &str = "arn:aws:s3:::";
+
 /// How PHI arrives in a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arrival {
@@ -254,7 +256,7 @@ impl<'a> Names<'a> {
             }
             if resource.resource_type == "aws_s3_bucket" {
                 if let Some(bucket) = resource.attr("bucket").as_str() {
-                    names.add(format!("arn:aws:s3:::{bucket}"), i);
+                    names.add(format!("{S3_ARN_PREFIX}{bucket}"), i);
                 }
             }
         }
@@ -348,9 +350,171 @@ impl<'a> Names<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        if found.is_empty() && policy.phi_source_literals.contains(name) {
-            named.phi_literal = Some(name.to_string());
+        if found.is_empty() {
+            // A bucket outside the configuration may be declared by ARN and named by bare name.
+            let as_bucket_arn = (types.contains(&"aws_s3_bucket") && !name.starts_with("arn:"))
+                .then(|| format!("{S3_ARN_PREFIX}{name}"));
+            named.phi_literal = std::iter::once(name.to_string())
+                .chain(as_bucket_arn)
+                .find(|literal| policy.phi_source_literals.contains(literal));
         }
         named.resources.extend(found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Project;
+    use crate::rules::testing::{resource, with_reference};
+    use serde_json::json;
+
+    fn reach(resources: Vec<Resource>) -> (Project, Vec<(String, Option<Receipt>)>) {
+        let project = Project {
+            resources,
+            ..Project::default()
+        };
+        let index = Index::build(&project);
+        let policy = Policy::from_project(&project, &index);
+        let reach = PhiReach::compute(&index, &policy);
+        let receipts = project
+            .resources
+            .iter()
+            .map(|r| (r.address.clone(), reach.receipt(r).cloned()))
+            .collect();
+        (project, receipts)
+    }
+
+    fn receipt<'a>(
+        receipts: &'a [(String, Option<Receipt>)],
+        address: &str,
+    ) -> Option<&'a Receipt> {
+        receipts
+            .iter()
+            .find(|(a, _)| a == address)
+            .and_then(|(_, r)| r.as_ref())
+    }
+
+    fn replication(name: &str, from: &str, to: &str) -> Resource {
+        with_reference(
+            with_reference(
+                resource(
+                    "aws_s3_bucket_replication_configuration",
+                    name,
+                    json!({"rule": [{"destination": [{}]}]}),
+                ),
+                "bucket",
+                from,
+                "id",
+            ),
+            "rule.destination.bucket",
+            to,
+            "arn",
+        )
+    }
+
+    #[test]
+    fn a_cycle_of_replications_ends_and_marks_each_bucket_once() {
+        let system = with_reference(
+            resource("hipaa_phi_system", "a", json!({"name": "a"})),
+            "resource",
+            "aws_s3_bucket.a",
+            "arn",
+        );
+        let (_, receipts) = reach(vec![
+            system,
+            resource("aws_s3_bucket", "a", json!({"bucket": "a"})),
+            resource("aws_s3_bucket", "b", json!({"bucket": "b"})),
+            replication("ab", "aws_s3_bucket.a", "aws_s3_bucket.b"),
+            replication("ba", "aws_s3_bucket.b", "aws_s3_bucket.a"),
+        ]);
+        let Some(Receipt::Receives(arrival)) = receipt(&receipts, "aws_s3_bucket.b") else {
+            panic!("b receives nothing: {receipts:?}");
+        };
+        assert_eq!(arrival.origin, "aws_s3_bucket.a");
+        assert_eq!(arrival.hops, 1);
+        // The source is where PHI starts; it does not "receive" it back.
+        assert_eq!(receipt(&receipts, "aws_s3_bucket.a"), None);
+    }
+
+    #[test]
+    fn a_phi_source_outside_the_configuration_is_followed_by_its_arn() {
+        let system = resource(
+            "hipaa_phi_system",
+            "legacy",
+            json!({"name": "legacy", "resource": "arn:aws:s3:::legacy-records"}),
+        );
+        let inbound = with_reference(
+            resource(
+                "aws_s3_bucket_replication_configuration",
+                "legacy",
+                json!({"bucket": "legacy-records", "rule": [{"destination": [{}]}]}),
+            ),
+            "rule.destination.bucket",
+            "aws_s3_bucket.copy",
+            "arn",
+        );
+        // The source bucket is declared by ARN and named by its bare name.
+        let (_, receipts) = reach(vec![
+            system.clone(),
+            resource("aws_s3_bucket", "copy", json!({"bucket": "copy"})),
+            inbound,
+        ]);
+        let Some(Receipt::Receives(arrival)) = receipt(&receipts, "aws_s3_bucket.copy") else {
+            panic!("the copy receives nothing: {receipts:?}");
+        };
+        assert_eq!(arrival.origin, "arn:aws:s3:::legacy-records");
+
+        let by_arn = with_reference(
+            resource(
+                "aws_lambda_event_source_mapping",
+                "legacy",
+                json!({"event_source_arn": "arn:aws:s3:::legacy-records"}),
+            ),
+            "function_name",
+            "aws_lambda_function.reader",
+            "arn",
+        );
+        let (_, receipts) = reach(vec![
+            system,
+            resource(
+                "aws_lambda_function",
+                "reader",
+                json!({"function_name": "reader"}),
+            ),
+            by_arn,
+        ]);
+        let Some(Receipt::Receives(arrival)) = receipt(&receipts, "aws_lambda_function.reader")
+        else {
+            panic!("the function receives nothing: {receipts:?}");
+        };
+        assert_eq!(arrival.origin, "arn:aws:s3:::legacy-records");
+        assert_eq!(arrival.kind, "event delivery");
+    }
+
+    #[test]
+    fn bare_names_match_only_the_types_a_flow_allows() {
+        let boundary = with_reference(
+            resource("hipaa_boundary", "b", json!({"name": "b"})),
+            "members",
+            "aws_db_instance.ehr",
+            "arn",
+        );
+        // A table that happens to share the instance's name is not its replica source.
+        let (_, receipts) = reach(vec![
+            boundary,
+            resource("aws_db_instance", "ehr", json!({"identifier": "ehr"})),
+            resource("aws_dynamodb_table", "ehr", json!({"name": "ehr"})),
+            resource(
+                "aws_db_instance",
+                "replica",
+                json!({"identifier": "replica", "replicate_source_db": "ehr"}),
+            ),
+        ]);
+        assert!(matches!(
+            receipt(&receipts, "aws_db_instance.replica"),
+            Some(Receipt::Receives(_))
+        ));
+        assert_eq!(receipt(&receipts, "aws_dynamodb_table.ehr"), None);
     }
 }

@@ -240,11 +240,15 @@ fn check(cx: &Context, resource: &Resource) -> Verdict {
         .iter()
         .filter(|s| s.resource_type == resource.resource_type)
     {
-        let attribute = switch
+        // The name in use, or the newest name when none is set.
+        let Some(attribute) = switch
             .attributes
             .iter()
             .find(|name| !resource.attr(name).is_null())
-            .unwrap_or(&switch.attributes[0]);
+            .or(switch.attributes.first())
+        else {
+            continue;
+        };
         let judged = judge_flag(
             attribute,
             resource.attr(attribute),
