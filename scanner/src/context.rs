@@ -1,11 +1,13 @@
 //! What a rule may consult besides the resource it judges: the licensing model, the other
 //! resources, and the links between them.
 
+use crate::flows::{PhiReach, Receipt};
 use crate::links::Index;
 use crate::model::{Mode, Project, Resource};
 use crate::policy::Policy;
 use crate::value::{Truth, Value};
 use hipaa_compliance::license::LicenseTerms;
+use std::sync::OnceLock;
 
 /// Resource types that are customer-managed keys.
 const CUSTOMER_MANAGED_KEY_TYPES: &[&str] = &[
@@ -22,9 +24,40 @@ pub struct Context<'a> {
     pub project: &'a Project,
     pub index: &'a Index<'a>,
     pub policy: &'a Policy,
+    /// Where PHI flows, computed the first time a rule asks.
+    phi_reach: OnceLock<PhiReach>,
 }
 
 impl<'a> Context<'a> {
+    pub fn new(project: &'a Project, index: &'a Index<'a>, policy: &'a Policy) -> Context<'a> {
+        Context {
+            project,
+            index,
+            policy,
+            phi_reach: OnceLock::new(),
+        }
+    }
+
+    /// The resources PHI reaches along data flows from the declared PHI sources.
+    pub fn phi_reach(&self) -> &PhiReach {
+        self.phi_reach
+            .get_or_init(|| PhiReach::compute(self.index, self.policy))
+    }
+
+    /// Whether a resource holds PHI: it is declared to (a boundary member or the resource of a
+    /// `hipaa_phi_system`), or PHI flows into it. Undetermined when a flow into it starts at a
+    /// resource that cannot be known before apply.
+    pub fn holds_phi(&self, resource: &Resource) -> Truth {
+        if self.policy.is_phi_source(resource) || self.policy.is_member(resource) {
+            return Truth::Yes;
+        }
+        match self.phi_reach().receipt(resource) {
+            Some(Receipt::Receives(_)) => Truth::Yes,
+            Some(Receipt::Maybe { .. }) => Truth::Undetermined,
+            None => Truth::No,
+        }
+    }
+
     /// The license terms every resource is judged against.
     pub fn terms(&self) -> &LicenseTerms {
         &self.policy.terms
@@ -113,11 +146,7 @@ mod tests {
         };
         let index = Index::build(&project);
         let policy = Policy::from_project(&project, &index);
-        let cx = Context {
-            project: &project,
-            index: &index,
-            policy: &policy,
-        };
+        let cx = Context::new(&project, &index, &policy);
         cx.is_customer_managed_key(index.get("aws_ebs_volume.scans").unwrap(), "kms_key_id")
     }
 

@@ -69,11 +69,7 @@ pub struct ScanReport {
 pub fn scan(project: &Project) -> ScanReport {
     let index = Index::build(project);
     let policy = Policy::from_project(project, &index);
-    let cx = Context {
-        project,
-        index: &index,
-        policy: &policy,
-    };
+    let cx = Context::new(project, &index, &policy);
 
     let all_rules = rules::all();
     let mut rules_by_type: HashMap<&str, Vec<&'static dyn Rule>> = HashMap::new();

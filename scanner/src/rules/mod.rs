@@ -2,7 +2,9 @@
 //! [`declare_rule!`], whose doc comment is what `hipaa explain` prints, and a small check
 //! function that looks at one resource instance and returns a [`Verdict`].
 
+pub mod boundary;
 pub mod encryption_at_rest;
+pub mod encryption_in_transit;
 pub mod key_management;
 
 use crate::context::Context;
@@ -164,10 +166,25 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &encryption_at_rest::StorageNotEncrypted,
         &encryption_at_rest::CustomerManagedKeyRequired,
         &encryption_at_rest::S3BucketEncryption,
+        &encryption_in_transit::LbListenerWeakTls,
+        &encryption_in_transit::LbListenerPlainHttp,
+        &encryption_in_transit::CloudfrontWeakTls,
+        &encryption_in_transit::CloudfrontAllowsHttp,
+        &encryption_in_transit::ApiGatewayWeakTls,
+        &encryption_in_transit::OpensearchTransitEncryption,
+        &encryption_in_transit::ElasticacheTransitEncryption,
+        &encryption_in_transit::RdsTlsNotEnforced,
+        &encryption_in_transit::S3PhiBucketAllowsHttp,
+        &encryption_in_transit::AzureWeakMinTls,
+        &encryption_in_transit::GoogleSslPolicyWeakTls,
+        &encryption_in_transit::CloudSqlSslNotRequired,
         &key_management::KmsKeyRotationDisabled,
         &key_management::KmsKeyRotationTooSlow,
         &key_management::GcpKmsKeyRotation,
         &key_management::AzureKeyVaultKeyRotation,
+        &boundary::PhiFlowsOutsideBoundary,
+        &boundary::BoundaryMemberOutsideRegion,
+        &boundary::PhiSystemOutsideBoundary,
     ]
 }
 
@@ -255,6 +272,14 @@ pub(crate) mod testing {
         resource
     }
 
+    /// Sets a top-level attribute to a value JSON cannot express: unknown, sensitive, a choice.
+    pub fn with_value(mut resource: Resource, attribute: &str, value: Value) -> Resource {
+        if let Value::Map(values) = &mut resource.values {
+            values.insert(attribute.to_string(), value);
+        }
+        resource
+    }
+
     /// Judges the resource at `address` with `rule`, in the context of all `resources`.
     pub fn judge(rule: &dyn Rule, resources: Vec<Resource>, address: &str) -> Verdict {
         let project = Project {
@@ -263,11 +288,7 @@ pub(crate) mod testing {
         };
         let index = Index::build(&project);
         let policy = Policy::from_project(&project, &index);
-        let cx = Context {
-            project: &project,
-            index: &index,
-            policy: &policy,
-        };
+        let cx = Context::new(&project, &index, &policy);
         let resource = index
             .get(address)
             .unwrap_or_else(|| panic!("no resource {address} in the test project"));
