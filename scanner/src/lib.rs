@@ -7,6 +7,7 @@ pub mod error;
 pub mod finding;
 pub mod links;
 pub mod model;
+pub mod plan;
 pub mod policy;
 pub mod rules;
 pub mod value;
