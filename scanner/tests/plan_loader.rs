@@ -213,3 +213,24 @@ fn json_files_are_taken_for_plans() {
     assert!(!plan::looks_like_plan(Path::new("main.tf")));
     assert!(!plan::looks_like_plan(Path::new("plan.tfplan")));
 }
+
+#[test]
+fn sections_in_another_order_give_the_same_resources() {
+    let path = fixture("plan-unknown-kms-key");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let reordered = format!(
+        "{{\"resource_changes\": {}, \"configuration\": {}, \"planned_values\": {}, \
+         \"format_version\": \"1.2\"}}",
+        plan["resource_changes"], plan["configuration"], plan["planned_values"]
+    );
+    let other = std::env::temp_dir().join(format!("hipaa-reordered-{}.json", std::process::id()));
+    std::fs::write(&other, reordered).unwrap();
+
+    let mut expected = plan::load(&path).unwrap().resources;
+    let mut found = plan::load(&other).unwrap().resources;
+    expected.sort_by(|a, b| a.address.cmp(&b.address));
+    found.sort_by(|a, b| a.address.cmp(&b.address));
+    assert_eq!(found.len(), 6);
+    assert_eq!(found, expected);
+}

@@ -15,7 +15,7 @@
 //!   instance of the resource, and `module.m[each.key].out` (which plan JSON lists only as
 //!   `module.m`) is not followed at all, since the output read is not named.
 
-use super::schema::{ConfigModule, ExpressionNode, Text};
+use super::schema::{ConfigModule, ExpressionNode};
 use crate::model::{InstanceKey, Reference};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -172,96 +172,75 @@ fn resource_subject<'s>(steps: &[Step<'s>], prefix: &str) -> Subject<'s> {
 }
 
 /// The configuration of one resource block, as the reference resolver needs it.
-pub struct ResourceConfig<'a> {
-    pub provider_config_key: Option<Text<'a>>,
+pub struct ResourceConfig {
+    pub provider_config_key: Option<String>,
     /// Per dotted attribute path, the references its expression lists.
-    pub references: Vec<(String, Vec<Text<'a>>)>,
+    pub references: Vec<(String, Vec<String>)>,
 }
 
 /// One module's configuration: its resource blocks, module calls and outputs.
 #[derive(Default)]
-pub struct ModuleConfig<'a> {
+pub struct ModuleConfig {
     /// By `type.name` or `data.type.name`.
-    pub resources: HashMap<String, ResourceConfig<'a>>,
-    pub calls: HashMap<Text<'a>, CallConfig<'a>>,
+    pub resources: HashMap<String, ResourceConfig>,
+    pub calls: HashMap<String, CallConfig>,
     /// Per output, the references of its expression.
-    pub outputs: HashMap<Text<'a>, Vec<Text<'a>>>,
+    pub outputs: HashMap<String, Vec<String>>,
 }
 
-pub struct CallConfig<'a> {
+pub struct CallConfig {
     /// Per argument (the child's variable), the references of its expression.
-    pub arguments: HashMap<String, Vec<Text<'a>>>,
-    pub module: ModuleConfig<'a>,
+    pub arguments: HashMap<String, Vec<String>>,
+    pub module: ModuleConfig,
 }
 
-/// A failure to read the expressions of a block: the raw text that failed and why.
-pub struct ExpressionError<'a> {
-    pub raw: &'a str,
-    pub error: serde_json::Error,
-}
-
-impl<'a> ModuleConfig<'a> {
+impl ModuleConfig {
     /// Gathers the references of every block of a module and its calls.
-    pub fn build(module: &ConfigModule<'a>) -> Result<ModuleConfig<'a>, ExpressionError<'a>> {
+    pub fn build(module: ConfigModule) -> ModuleConfig {
         let mut config = ModuleConfig::default();
 
-        for resource in &module.resources {
+        for resource in module.resources {
             let key = if resource.mode == "data" {
                 format!("data.{}.{}", resource.resource_type, resource.name)
             } else {
                 format!("{}.{}", resource.resource_type, resource.name)
             };
             let mut references = Vec::new();
-            if let Some(raw) = resource.expressions {
-                let body = parse_expressions(raw.get())?;
-                collect_references(&body, "", &mut references);
+            if let Some(body) = &resource.expressions {
+                collect_references(body, "", &mut references);
             }
             config.resources.insert(
                 key,
                 ResourceConfig {
-                    provider_config_key: resource.provider_config_key.clone(),
+                    provider_config_key: resource.provider_config_key,
                     references,
                 },
             );
         }
 
-        for (name, call) in &module.module_calls {
-            let mut arguments = HashMap::new();
-            if let Some(raw) = call.expressions {
-                let body = parse_expressions(raw.get())?;
-                let mut found = Vec::new();
-                collect_references(&body, "", &mut found);
-                arguments.extend(found);
+        for (name, call) in module.module_calls {
+            let mut arguments = Vec::new();
+            if let Some(body) = &call.expressions {
+                collect_references(body, "", &mut arguments);
             }
-            let module = ModuleConfig::build(&call.module)?;
-            config
-                .calls
-                .insert(name.clone(), CallConfig { arguments, module });
+            let call = CallConfig {
+                arguments: arguments.into_iter().collect(),
+                module: ModuleConfig::build(call.module),
+            };
+            config.calls.insert(name, call);
         }
 
-        for (name, output) in &module.outputs {
-            let references = output
-                .expression
-                .as_ref()
-                .map(|e| e.references.clone())
-                .unwrap_or_default();
-            config.outputs.insert(name.clone(), references);
+        for (name, output) in module.outputs {
+            let references = output.expression.map(|e| e.references).unwrap_or_default();
+            config.outputs.insert(name, references);
         }
-        Ok(config)
+        config
     }
-}
-
-fn parse_expressions(raw: &str) -> Result<ExpressionNode<'_>, ExpressionError<'_>> {
-    serde_json::from_str(raw).map_err(|error| ExpressionError { raw, error })
 }
 
 /// Walks a block body: attributes give their references, nested blocks are walked under their
 /// name (block instances share the path, as attribute paths carry no indices).
-fn collect_references<'a>(
-    body: &ExpressionNode<'a>,
-    prefix: &str,
-    out: &mut Vec<(String, Vec<Text<'a>>)>,
-) {
+fn collect_references(body: &ExpressionNode, prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
     match body {
         ExpressionNode::Object(entries) => {
             for (name, node) in entries {
@@ -287,11 +266,12 @@ fn collect_references<'a>(
 }
 
 /// Adds references to a path, joining the lists of repeated blocks.
-fn push_references<'a>(out: &mut Vec<(String, Vec<Text<'a>>)>, path: String, texts: Vec<Text<'a>>) {
+fn push_references(out: &mut Vec<(String, Vec<String>)>, path: String, texts: Vec<&str>) {
+    let texts = texts.into_iter().map(str::to_string);
     if let Some((_, existing)) = out.iter_mut().find(|(p, _)| *p == path) {
         existing.extend(texts);
     } else {
-        out.push((path, texts));
+        out.push((path, texts.collect()));
     }
 }
 
@@ -334,17 +314,17 @@ pub fn module_steps(address: &str) -> Option<Vec<(String, Option<InstanceKey>)>>
 }
 
 /// Resolves references against the whole configuration.
-pub struct Resolver<'c, 'a> {
-    root: &'c ModuleConfig<'a>,
+pub struct Resolver<'c> {
+    root: &'c ModuleConfig,
 }
 
-impl<'c, 'a> Resolver<'c, 'a> {
-    pub fn new(root: &'c ModuleConfig<'a>) -> Resolver<'c, 'a> {
+impl<'c> Resolver<'c> {
+    pub fn new(root: &'c ModuleConfig) -> Resolver<'c> {
         Resolver { root }
     }
 
     /// The configuration of the module an instance path is an instance of.
-    pub fn module(&self, steps: &[(String, Option<InstanceKey>)]) -> Option<&'c ModuleConfig<'a>> {
+    pub fn module(&self, steps: &[(String, Option<InstanceKey>)]) -> Option<&'c ModuleConfig> {
         let mut module = self.root;
         for (name, _) in steps {
             module = &module.calls.get(name.as_str())?.module;
@@ -356,7 +336,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
     /// `steps`, absolute and without duplicates.
     pub fn resolve_resource(
         &self,
-        config: &ResourceConfig<'a>,
+        config: &ResourceConfig,
         steps: &[(String, Option<InstanceKey>)],
     ) -> BTreeMap<String, Vec<Reference>> {
         let mut resolved = BTreeMap::new();

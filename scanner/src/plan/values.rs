@@ -9,24 +9,15 @@
 use crate::value::Value;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Reads raw plan JSON into a [`Value`] without an intermediate tree.
-pub fn parse_value(raw: &RawValue) -> Result<Value, serde_json::Error> {
-    serde_json::from_str::<PlanValue>(raw.get()).map(|parsed| parsed.0)
-}
-
-/// Reads an `after_unknown` / `after_sensitive` / `sensitive_values` tree.
-pub fn parse_marks(raw: &RawValue) -> Result<Marks, serde_json::Error> {
-    serde_json::from_str(raw.get())
-}
-
-/// What a marker tree says about one place of a value.
-#[derive(Debug, Clone, PartialEq)]
+/// What an `after_unknown`, `after_sensitive` or `sensitive_values` tree says about one place
+/// of a value.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Marks {
     /// Nothing is marked here or below.
+    #[default]
     None,
     /// This whole value is marked.
     All,
@@ -85,7 +76,10 @@ pub fn apply_marks(value: &mut Value, marks: &Marks, marker: &Value, create_miss
     }
 }
 
-struct PlanValue(Value);
+/// Plan JSON read straight into a [`Value`], without an intermediate tree. Attributes that are
+/// `null` are left out of objects: the model treats a null and an absent attribute alike, and
+/// providers set many optional attributes to null, which would cost memory for nothing.
+pub struct PlanValue(pub Value);
 
 impl<'de> Deserialize<'de> for PlanValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlanValue, D::Error> {
@@ -141,7 +135,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
         let mut map = BTreeMap::new();
         while let Some((key, PlanValue(value))) = access.next_entry::<String, PlanValue>()? {
-            map.insert(key, value);
+            if !value.is_null() {
+                map.insert(key, value);
+            }
         }
         Ok(Value::Map(map))
     }
@@ -216,14 +212,18 @@ impl<'de> Visitor<'de> for MarksVisitor {
 mod tests {
     use super::*;
 
-    fn raw(text: &str) -> Box<RawValue> {
-        RawValue::from_string(text.to_string()).unwrap()
+    fn parse_value(text: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str::<PlanValue>(text).map(|parsed| parsed.0)
+    }
+
+    fn parse_marks(text: &str) -> Result<Marks, serde_json::Error> {
+        serde_json::from_str(text)
     }
 
     #[test]
     fn unknown_markers_add_absent_attributes_in_the_shape_of_the_value() {
-        let mut value = parse_value(&raw(r#"{"rule":[{"apply":[{"alg":"aws:kms"}]}]}"#)).unwrap();
-        let marks = parse_marks(&raw(r#"{"id":true,"rule":[{"apply":[{"key":true}]}]}"#)).unwrap();
+        let mut value = parse_value(r#"{"rule":[{"apply":[{"alg":"aws:kms"}]}]}"#).unwrap();
+        let marks = parse_marks(r#"{"id":true,"rule":[{"apply":[{"key":true}]}]}"#).unwrap();
         apply_marks(&mut value, &marks, &Value::Unknown, true);
 
         assert_eq!(value.at("id"), &Value::Unknown);
@@ -233,8 +233,8 @@ mod tests {
 
     #[test]
     fn sensitive_markers_drop_the_content_and_add_nothing() {
-        let mut value = parse_value(&raw(r#"{"password":"hunter2","user":"admin"}"#)).unwrap();
-        let marks = parse_marks(&raw(r#"{"password":true,"token":true}"#)).unwrap();
+        let mut value = parse_value(r#"{"password":"hunter2","user":"admin"}"#).unwrap();
+        let marks = parse_marks(r#"{"password":true,"token":true}"#).unwrap();
         apply_marks(&mut value, &marks, &Value::Sensitive, false);
 
         assert_eq!(value.at("password"), &Value::Sensitive);
@@ -244,15 +244,26 @@ mod tests {
     }
 
     #[test]
+    fn null_attributes_are_left_out_but_null_list_elements_keep_their_place() {
+        let value = parse_value(r#"{"a":null,"b":[null,1],"c":{"d":null}}"#).unwrap();
+        assert_eq!(value.get("a"), None);
+        assert_eq!(
+            value.get("b"),
+            Some(&Value::List(vec![Value::Null, Value::Number(1.0)]))
+        );
+        assert_eq!(value.get("c"), Some(&Value::map()));
+    }
+
+    #[test]
     fn markers_that_mark_nothing_collapse() {
-        let marks = parse_marks(&raw(r#"{"a":false,"b":[],"c":{"d":[false,{}]}}"#)).unwrap();
+        let marks = parse_marks(r#"{"a":false,"b":[],"c":{"d":[false,{}]}}"#).unwrap();
         assert_eq!(marks, Marks::None);
     }
 
     #[test]
     fn a_list_element_is_marked_by_position() {
-        let mut value = parse_value(&raw(r#"{"ports":[80,443,8443]}"#)).unwrap();
-        let marks = parse_marks(&raw(r#"{"ports":[false,true]}"#)).unwrap();
+        let mut value = parse_value(r#"{"ports":[80,443,8443]}"#).unwrap();
+        let marks = parse_marks(r#"{"ports":[false,true]}"#).unwrap();
         apply_marks(&mut value, &marks, &Value::Sensitive, false);
         assert_eq!(
             value.get("ports"),
