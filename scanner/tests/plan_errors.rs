@@ -148,3 +148,36 @@ fn a_missing_file_is_named() {
     assert_eq!(error.file, path);
     assert!(error.message.contains("cannot read"), "{error}");
 }
+
+#[test]
+fn every_cut_of_a_plan_is_an_error_with_a_line() {
+    let text = fixture_text();
+    let end = text.trim_end().len();
+    for cut in (0..end).step_by(5) {
+        let error = load_error("cut.json", &text[..cut]);
+        assert!(error.line.is_some(), "cut at {cut}: {error}");
+    }
+}
+
+#[test]
+fn damaged_plans_never_panic() {
+    let text = fixture_text().into_bytes();
+    for (at, replacement) in (0..text.len())
+        .step_by(11)
+        .zip([b'"', b'{', b']', b'1', b'\\'].iter().cycle())
+    {
+        let mut damaged = text.clone();
+        damaged[at] = *replacement;
+        let path = write("damaged.json", &String::from_utf8_lossy(&damaged));
+        if let Err(error) = plan::load(&path) {
+            assert!(!error.message.is_empty());
+        }
+    }
+}
+
+#[test]
+fn a_directory_is_not_read_as_a_plan() {
+    let dir = std::env::temp_dir();
+    let error = plan::load(&dir).unwrap_err();
+    assert!(error.message.contains("cannot read"), "{error}");
+}

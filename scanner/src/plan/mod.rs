@@ -280,7 +280,10 @@ fn parse_error(
     };
 
     match error.classify() {
-        Category::Io => InputError::new(path, format!("cannot read the plan: {error}")),
+        Category::Io => InputError::new(
+            path,
+            format!("cannot read the plan: {}", bare_message(&error)),
+        ),
         Category::Eof => located(format!(
             "the JSON ends early (is the file truncated?): {}",
             bare_message(&error)
