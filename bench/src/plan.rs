@@ -736,8 +736,8 @@ fn render_kind(a: &mut Attributes, slot: &Slot) {
             a.set(
                 "default_action",
                 json!([{"type": "forward", "order": 1, "redirect": [], "fixed_response": [],
-                        "target_group_arn": format!(
-                            "arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/{key}/{id}")}]),
+                        "target_group_arn": format!("arn:aws:elasticloadbalancing:{region}:\
+                                                     {ACCOUNT}:targetgroup/{key}/{id}")}]),
             );
             let arn = a.arn(
                 "elasticloadbalancing",
@@ -1008,8 +1008,9 @@ fn render_kind(a: &mut Attributes, slot: &Slot) {
             a.set(
                 "statement",
                 json!([{"effect": "Allow", "actions": ["kms:*"], "resources": ["*"],
-                        "principals": [{"type": "AWS",
-                                        "identifiers": [format!("arn:aws:iam::{ACCOUNT}:root")]}]}]),
+                        "principals": [{
+                            "type": "AWS",
+                            "identifiers": [format!("arn:aws:iam::{ACCOUNT}:root")]}]}]),
             );
         }
         (other, name) => {

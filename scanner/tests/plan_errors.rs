@@ -126,7 +126,8 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let text = format!(
         "{{\n\"format_version\": \"1.2\",\n\"planned_values\": {{}},\n\"resource_changes\": [{{\
          \"address\": \"aws_s3_bucket.b\", \"mode\": \"managed\", \"type\": \"aws_s3_bucket\", \
-         \"name\": \"b\",\n\"change\": {{\"actions\": [\"create\"],\n\"after\": {{\"tags\": {deep}}}\
+         \"name\": \"b\",\n\"change\": {{\"actions\": [\"create\"],\n\
+         \"after\": {{\"tags\": {deep}}}\
          }}}}]\n}}\n"
     );
     let inside = load_error("deep-value.json", &text);
