@@ -9,6 +9,7 @@ pub mod flows;
 pub mod links;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod policy;
 pub mod rules;
 pub mod value;

@@ -1,0 +1,352 @@
+//! Loads `terraform show -json PLANFILE` output into the resource model.
+//!
+//! A plan says each resource instance's values several times over: in `planned_values` (the
+//! state after apply, with `sensitive_values`), in `resource_changes` (before and after, with
+//! the `after_unknown` and `after_sensitive` markers) and in `prior_state`; the `configuration`
+//! describes each module once (not per instance) with the references of every expression. This
+//! module joins them by address into one [`Resource`] per instance that exists after apply.
+//!
+//! The file is streamed, not read into memory: the values kept are built as they pass and the
+//! rest is skipped, so loading costs about the memory of the resources loaded (see
+//! [`stream`]).
+//!
+//! Plans carry no source lines, so resources have no [`Location`](crate::model::Location):
+//! findings point at the plan file itself.
+
+mod references;
+mod schema;
+mod stream;
+mod values;
+
+use crate::error::InputError;
+use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
+use crate::value::Value;
+use references::{module_address, module_steps, split_traversal, ModuleConfig, Resolver, Step};
+use schema::{Configuration, IndexKey};
+use serde::de::DeserializeSeed;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use stream::{Gathered, Instance, PlanSeed};
+
+/// Plan format major versions this loader knows. Terraform promises that a change of the minor
+/// version only adds fields.
+const KNOWN_FORMAT_MAJOR: &[&str] = &["0", "1"];
+
+/// Bytes read from the file at a time.
+const READ_BUFFER: usize = 1 << 16;
+
+/// True for a file the CLI should hand to [`load`]: JSON, by its name. Cheap: nothing is read.
+pub fn looks_like_plan(path: &Path) -> bool {
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
+}
+
+/// Reads a plan written by `terraform show -json PLANFILE`.
+pub fn load(path: &Path) -> Result<Project, InputError> {
+    let open = || {
+        File::open(path)
+            .map(|file| BufReader::with_capacity(READ_BUFFER, file))
+            .map_err(|error| InputError::new(path, format!("cannot read the plan: {error}")))
+    };
+
+    let mut gathered = Gathered::default();
+    let mut deserializer = serde_json::Deserializer::from_reader(open()?);
+    let parsed = PlanSeed {
+        gathered: &mut gathered,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|()| deserializer.end());
+    if let Err(error) = parsed {
+        return Err(parse_error(path, error, || {
+            // Read again, slowly, only to name the field that is wrong.
+            let reader = open().ok()?;
+            let mut deserializer = serde_json::Deserializer::from_reader(reader);
+            let mut track = serde_path_to_error::Track::new();
+            let traced = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
+            let mut scratch = Gathered::default();
+            let failed = PlanSeed {
+                gathered: &mut scratch,
+            }
+            .deserialize(traced)
+            .is_err();
+            failed.then(|| track.path().to_string())
+        }));
+    }
+
+    let format_version = check_is_plan(path, &gathered)?;
+    let mut project = Project {
+        files: vec![path.to_path_buf()],
+        ..Project::default()
+    };
+    if !KNOWN_FORMAT_MAJOR.contains(&format_version.split('.').next().unwrap_or_default()) {
+        project.notes.push(format!(
+            "{}: plan format version {format_version} is newer than the 1.x this scanner \
+             reads; resources may be missed",
+            path.display()
+        ));
+    }
+
+    let configuration = gathered.configuration.take().unwrap_or_default();
+    let providers = providers(&configuration);
+    let config = ModuleConfig::build(configuration.root_module);
+    let assembler = Assembler {
+        resolver: Resolver::new(&config),
+        providers,
+    };
+    project.resources = gathered
+        .instances
+        .into_iter()
+        .filter(|instance| !instance.removed)
+        .map(|instance| assembler.resource(instance))
+        .collect();
+    Ok(project)
+}
+
+/// Refuses JSON that is not plan output, saying what was expected. Returns the format version.
+fn check_is_plan(path: &Path, gathered: &Gathered) -> Result<String, InputError> {
+    let is_plan = gathered.has_planned_values || gathered.has_resource_changes;
+    match (&gathered.format_version, is_plan) {
+        (Some(version), true) => Ok(version.clone()),
+        (Some(_), false) if gathered.has_state_values => Err(InputError::new(
+            path,
+            "this is Terraform state, not a plan; expected the output of \
+             `terraform show -json PLANFILE`, with `planned_values`",
+        )
+        .at(1, 1)),
+        _ => Err(InputError::new(
+            path,
+            "not a Terraform plan; expected the output of `terraform show -json PLANFILE`, \
+             an object with `format_version` and `planned_values`",
+        )
+        .at(1, 1)),
+    }
+}
+
+/// Every provider configuration by its key (`aws`, `aws.eu`, `module.m:aws`), with the region
+/// it sets: its value when written as a constant, unknown when it is computed.
+fn providers(configuration: &Configuration) -> HashMap<String, ProviderRef> {
+    let mut providers = HashMap::new();
+    for (key, provider) in &configuration.provider_config {
+        let region = provider
+            .expressions
+            .as_ref()
+            .and_then(|expressions| expressions.get("region"))
+            .map(|region| match region.get("constant_value") {
+                Some(serde_json::Value::String(name)) => Value::String(name.clone()),
+                Some(serde_json::Value::Null) | None => Value::Unknown,
+                Some(other) => Value::from(other),
+            });
+        let reference = ProviderRef {
+            name: provider.name.clone(),
+            alias: provider.alias.clone(),
+            region,
+        };
+        providers.insert(key.clone(), reference);
+    }
+    providers
+}
+
+/// Turns what the plan says about an instance into a [`Resource`].
+struct Assembler<'c> {
+    resolver: Resolver<'c>,
+    providers: HashMap<String, ProviderRef>,
+}
+
+impl Assembler<'_> {
+    fn resource(&self, instance: Instance) -> Resource {
+        let mut values = instance.values.unwrap_or_else(Value::map);
+        values::apply_marks(&mut values, &instance.unknown, &Value::Unknown, true);
+        for sensitive in &instance.sensitive {
+            values::apply_marks(&mut values, sensitive, &Value::Sensitive, false);
+        }
+
+        let mode = if instance.mode == "data" {
+            Mode::Data
+        } else {
+            Mode::Managed
+        };
+        let key = instance.key.map(|index| match index {
+            IndexKey::Number(n) => InstanceKey::Index(n),
+            IndexKey::String(s) => InstanceKey::Key(s),
+        });
+        let module = match instance.module_address {
+            Some(module) => module,
+            None => module_of(&instance.address),
+        };
+
+        let steps = module_steps(&module).unwrap_or_default();
+        let config_key = match mode {
+            Mode::Data => format!("data.{}.{}", instance.resource_type, instance.name),
+            Mode::Managed => format!("{}.{}", instance.resource_type, instance.name),
+        };
+        let config = self
+            .resolver
+            .module(&steps)
+            .and_then(|module| module.resources.get(&config_key));
+        let references = config
+            .map(|config| self.resolver.resolve_resource(config, &steps))
+            .unwrap_or_default();
+        let provider = self.provider(
+            config.and_then(|config| config.provider_config_key.as_deref()),
+            &instance.resource_type,
+        );
+
+        Resource {
+            address: instance.address,
+            module: module_address(&steps),
+            mode,
+            resource_type: instance.resource_type,
+            name: instance.name,
+            key,
+            provider,
+            values,
+            references,
+            location: None,
+            attribute_lines: BTreeMap::new(),
+        }
+    }
+
+    /// The provider configuration a resource block uses. Terraform names a configuration
+    /// passed into a module by the key it has where it is written; an older Terraform left
+    /// the module's own key (`module.m:aws`), which is then looked up in the root instead.
+    fn provider(&self, key: Option<&str>, resource_type: &str) -> ProviderRef {
+        let default_name = resource_type.split('_').next().unwrap_or_default();
+        let Some(key) = key else {
+            return ProviderRef {
+                name: default_name.to_string(),
+                ..ProviderRef::default()
+            };
+        };
+        if let Some(found) = self.providers.get(key) {
+            return found.clone();
+        }
+        let local_key = key.rsplit_once(':').map_or(key, |(_, local)| local);
+        if let Some(found) = self.providers.get(local_key) {
+            return found.clone();
+        }
+        let (name, alias) = match local_key.split_once('.') {
+            Some((name, alias)) => (name, Some(alias.to_string())),
+            None => (local_key, None),
+        };
+        ProviderRef {
+            name: name.to_string(),
+            alias,
+            region: None,
+        }
+    }
+}
+
+/// The module instance part of a resource instance address, for entries that do not give it:
+/// `module.a["x"]` of `module.a["x"].aws_s3_bucket.b[0]`.
+fn module_of(address: &str) -> String {
+    let Some(steps) = split_traversal(address) else {
+        return String::new();
+    };
+    let mut module = Vec::new();
+    let mut i = 0;
+    while let (Some(Step::Name("module")), Some(Step::Name(name))) =
+        (steps.get(i), steps.get(i + 1))
+    {
+        let key = match steps.get(i + 2) {
+            Some(Step::Key(key)) => Some(key.clone()),
+            _ => None,
+        };
+        i += if key.is_some() { 3 } else { 2 };
+        module.push((name.to_string(), key));
+    }
+    module_address(&module)
+}
+
+/// Describes a failure to read the plan: broken JSON, a field of the wrong type, too deep.
+/// `field` names the field to blame, at some cost; it is asked only where it helps.
+fn parse_error(
+    path: &Path,
+    error: serde_json::Error,
+    field: impl FnOnce() -> Option<String>,
+) -> InputError {
+    use serde_json::error::Category;
+
+    let located = |message: String| {
+        let line = u32::try_from(error.line().max(1)).unwrap_or(u32::MAX);
+        let column = u32::try_from(error.column().max(1)).unwrap_or(u32::MAX);
+        InputError::new(path, message).at(line, column)
+    };
+    let within = |field: Option<String>| match field {
+        Some(field) if !field.is_empty() && field != "." => format!("in `{}`: ", shorten(&field)),
+        _ => String::new(),
+    };
+
+    match error.classify() {
+        Category::Io => InputError::new(
+            path,
+            format!("cannot read the plan: {}", bare_message(&error)),
+        ),
+        Category::Eof => located(format!(
+            "the JSON ends early (is the file truncated?): {}",
+            bare_message(&error)
+        )),
+        Category::Syntax if is_too_deep(&error) => located(format!(
+            "{}values nested deeper than a Terraform plan has (at most 128 levels are read)",
+            within(field())
+        )),
+        Category::Syntax => located(format!("not valid JSON: {}", bare_message(&error))),
+        Category::Data => match within(field()) {
+            at if at.is_empty() => {
+                located(format!("not a Terraform plan: {}", bare_message(&error)))
+            }
+            at => located(format!("{at}{}", bare_message(&error))),
+        },
+    }
+}
+
+/// serde_json's own limit, kept so that no input can exhaust the stack.
+fn is_too_deep(error: &serde_json::Error) -> bool {
+    bare_message(error).starts_with("recursion limit")
+}
+
+/// A path of at most about 100 characters: its start and its end.
+fn shorten(path: &str) -> String {
+    const KEEP: usize = 48;
+    let chars: Vec<char> = path.chars().collect();
+    if chars.len() <= 2 * KEEP + 5 {
+        return path.to_string();
+    }
+    let start: String = chars[..KEEP].iter().collect();
+    let end: String = chars[chars.len() - KEEP..].iter().collect();
+    format!("{start} ... {end}")
+}
+
+/// serde_json's message without the " at line L column C" it appends.
+fn bare_message(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(at) if error.line() > 0 => message[..at].to_string(),
+        _ => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_module_of_an_address_keeps_its_keys() {
+        assert_eq!(
+            module_of(r#"module.a["x.y"].module.b[2].aws_s3_bucket.c[0]"#),
+            r#"module.a["x.y"].module.b[2]"#
+        );
+        assert_eq!(module_of("data.aws_region.current"), "");
+        assert_eq!(module_of("module.m.data.aws_region.current"), "module.m");
+    }
+
+    #[test]
+    fn long_paths_keep_their_ends() {
+        let path = "a.".repeat(100);
+        let short = shorten(&path);
+        assert!(short.len() < 110);
+        assert!(short.starts_with("a.a.") && short.contains(" ... "));
+    }
+}

@@ -1,0 +1,277 @@
+//! Attribute values of plan JSON, with Terraform's unknown and sensitive markers applied.
+//!
+//! A plan gives each instance's values (`after`) and, beside them, two trees of the same shape
+//! (`after_unknown`, `after_sensitive`) where `true` marks a value that is not known until apply
+//! or that must not be shown. The marked places become [`Value::Unknown`] and
+//! [`Value::Sensitive`]; a sensitive value's content is dropped here, so no later step can print
+//! it.
+
+use crate::value::Value;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What an `after_unknown`, `after_sensitive` or `sensitive_values` tree says about one place
+/// of a value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Marks {
+    /// Nothing is marked here or below.
+    #[default]
+    None,
+    /// This whole value is marked.
+    All,
+    /// Some elements of a list are marked, by position.
+    List(Vec<Marks>),
+    /// Some attributes of an object are marked, by name.
+    Object(Vec<(String, Marks)>),
+}
+
+impl Marks {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Marks::None)
+    }
+}
+
+/// Replaces every place `marks` marks with `marker`. With `create_missing`, a marked place absent
+/// from `value` is added: Terraform leaves unknown attributes out of `after` and names them only
+/// in `after_unknown`. Sensitive markers name only places that exist, so nothing is added there.
+pub fn apply_marks(value: &mut Value, marks: &Marks, marker: &Value, create_missing: bool) {
+    match marks {
+        Marks::None => {}
+        Marks::All => *value = marker.clone(),
+        Marks::Object(entries) => {
+            if create_missing && value.is_null() {
+                *value = Value::map();
+            }
+            let Value::Map(map) = value else {
+                return;
+            };
+            for (key, inner) in entries {
+                if let Some(slot) = map.get_mut(key) {
+                    apply_marks(slot, inner, marker, create_missing);
+                } else if create_missing {
+                    let mut slot = Value::Null;
+                    apply_marks(&mut slot, inner, marker, create_missing);
+                    map.insert(key.clone(), slot);
+                }
+            }
+        }
+        Marks::List(items) => {
+            if create_missing && value.is_null() {
+                *value = Value::List(Vec::new());
+            }
+            let Value::List(list) = value else {
+                return;
+            };
+            for (i, inner) in items.iter().enumerate() {
+                if i < list.len() {
+                    apply_marks(&mut list[i], inner, marker, create_missing);
+                } else if create_missing && !inner.is_none() {
+                    list.resize(i + 1, Value::Null);
+                    apply_marks(&mut list[i], inner, marker, create_missing);
+                }
+            }
+        }
+    }
+}
+
+/// Plan JSON read straight into a [`Value`], without an intermediate tree. Attributes that are
+/// `null` are left out of objects: the model treats a null and an absent attribute alike, and
+/// providers set many optional attributes to null, which would cost memory for nothing.
+pub struct PlanValue(pub Value);
+
+impl<'de> Deserialize<'de> for PlanValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlanValue, D::Error> {
+        deserializer.deserialize_any(ValueVisitor).map(PlanValue)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an attribute value")
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::Number(n))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(PlanValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = BTreeMap::new();
+        while let Some((key, PlanValue(value))) = access.next_entry::<String, PlanValue>()? {
+            if !value.is_null() {
+                map.insert(key, value);
+            }
+        }
+        Ok(Value::Map(map))
+    }
+}
+
+impl<'de> Deserialize<'de> for Marks {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Marks, D::Error> {
+        deserializer.deserialize_any(MarksVisitor)
+    }
+}
+
+struct MarksVisitor;
+
+impl<'de> Visitor<'de> for MarksVisitor {
+    type Value = Marks;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a tree of `true` markers")
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Marks, E> {
+        Ok(if b { Marks::All } else { Marks::None })
+    }
+
+    /// Anything but `true`, a list or an object marks nothing.
+    fn visit_unit<E: de::Error>(self) -> Result<Marks, E> {
+        Ok(Marks::None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Marks, E> {
+        Ok(Marks::None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Marks, E> {
+        Ok(Marks::None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Marks, E> {
+        Ok(Marks::None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Marks, E> {
+        Ok(Marks::None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Marks, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Marks>()? {
+            items.push(item);
+        }
+        if items.iter().all(Marks::is_none) {
+            return Ok(Marks::None);
+        }
+        Ok(Marks::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Marks, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((key, marks)) = access.next_entry::<String, Marks>()? {
+            if !marks.is_none() {
+                entries.push((key, marks));
+            }
+        }
+        if entries.is_empty() {
+            return Ok(Marks::None);
+        }
+        Ok(Marks::Object(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_value(text: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str::<PlanValue>(text).map(|parsed| parsed.0)
+    }
+
+    fn parse_marks(text: &str) -> Result<Marks, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    #[test]
+    fn unknown_markers_add_absent_attributes_in_the_shape_of_the_value() {
+        let mut value = parse_value(r#"{"rule":[{"apply":[{"alg":"aws:kms"}]}]}"#).unwrap();
+        let marks = parse_marks(r#"{"id":true,"rule":[{"apply":[{"key":true}]}]}"#).unwrap();
+        apply_marks(&mut value, &marks, &Value::Unknown, true);
+
+        assert_eq!(value.at("id"), &Value::Unknown);
+        assert_eq!(value.at("rule.apply.key"), &Value::Unknown);
+        assert_eq!(value.at("rule.apply.alg"), &Value::from("aws:kms"));
+    }
+
+    #[test]
+    fn sensitive_markers_drop_the_content_and_add_nothing() {
+        let mut value = parse_value(r#"{"password":"hunter2","user":"admin"}"#).unwrap();
+        let marks = parse_marks(r#"{"password":true,"token":true}"#).unwrap();
+        apply_marks(&mut value, &marks, &Value::Sensitive, false);
+
+        assert_eq!(value.at("password"), &Value::Sensitive);
+        assert_eq!(value.get("token"), None);
+        assert_eq!(value.at("user"), &Value::from("admin"));
+        assert!(!format!("{value:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn null_attributes_are_left_out_but_null_list_elements_keep_their_place() {
+        let value = parse_value(r#"{"a":null,"b":[null,1],"c":{"d":null}}"#).unwrap();
+        assert_eq!(value.get("a"), None);
+        assert_eq!(
+            value.get("b"),
+            Some(&Value::List(vec![Value::Null, Value::Number(1.0)]))
+        );
+        assert_eq!(value.get("c"), Some(&Value::map()));
+    }
+
+    #[test]
+    fn markers_that_mark_nothing_collapse() {
+        let marks = parse_marks(r#"{"a":false,"b":[],"c":{"d":[false,{}]}}"#).unwrap();
+        assert_eq!(marks, Marks::None);
+    }
+
+    #[test]
+    fn a_list_element_is_marked_by_position() {
+        let mut value = parse_value(r#"{"ports":[80,443,8443]}"#).unwrap();
+        let marks = parse_marks(r#"{"ports":[false,true]}"#).unwrap();
+        apply_marks(&mut value, &marks, &Value::Sensitive, false);
+        assert_eq!(
+            value.get("ports"),
+            Some(&Value::List(vec![
+                Value::Number(80.0),
+                Value::Sensitive,
+                Value::Number(8443.0)
+            ]))
+        );
+    }
+}
