@@ -138,10 +138,14 @@ impl Resource {
 
     /// The address without the instance key: `module.a["x"].aws_s3_bucket.b`.
     pub fn config_address(&self) -> String {
+        let mode = match self.mode {
+            Mode::Managed => "",
+            Mode::Data => "data.",
+        };
         if self.module.is_empty() {
-            format!("{}.{}", self.resource_type, self.name)
+            format!("{mode}{}.{}", self.resource_type, self.name)
         } else {
-            format!("{}.{}.{}", self.module, self.resource_type, self.name)
+            format!("{}.{mode}{}.{}", self.module, self.resource_type, self.name)
         }
     }
 

@@ -53,7 +53,8 @@ fn a_child_module_resource_keeps_its_full_address_and_values() {
     assert_eq!(volume.key, None);
     assert_eq!(volume.attr("encrypted"), &Value::Bool(false));
     assert_eq!(volume.attr("size"), &Value::Number(500.0));
-    assert_eq!(volume.attr("kms_key_id"), &Value::Unknown);
+    // The configuration leaves the key unset, so AWS picks its managed key: unset, as in HCL.
+    assert_eq!(volume.attr("kms_key_id"), &Value::Null);
     assert_eq!(volume.provider.name, "aws");
     assert_eq!(volume.provider.region, Some(Value::from("us-east-1")));
     assert_eq!(volume.location, None);
@@ -121,8 +122,10 @@ fn terraform_output_deletes_nothing_it_keeps_and_keeps_every_kind_of_change() {
 
     let replaced = resource(&project, "terraform_data.changing");
     assert_eq!(replaced.attr("input"), &Value::from("v2"));
-    assert_eq!(replaced.attr("output"), &Value::Unknown);
-    assert_eq!(replaced.attr("id"), &Value::Unknown);
+    // Computed by the provider and not set by the configuration: left unset, as HCL leaves
+    // them, rather than unknown.
+    assert_eq!(replaced.attr("output"), &Value::Null);
+    assert_eq!(replaced.attr("id"), &Value::Null);
 
     let deferred = resource(&project, "data.terraform_remote_state.later");
     assert_eq!(deferred.mode, Mode::Data);

@@ -157,12 +157,6 @@ struct Assembler<'c> {
 
 impl Assembler<'_> {
     fn resource(&self, instance: Instance) -> Resource {
-        let mut values = instance.values.unwrap_or_else(Value::map);
-        values::apply_marks(&mut values, &instance.unknown, &Value::Unknown, true);
-        for sensitive in &instance.sensitive {
-            values::apply_marks(&mut values, sensitive, &Value::Sensitive, false);
-        }
-
         let mode = if instance.mode == "data" {
             Mode::Data
         } else {
@@ -189,6 +183,19 @@ impl Assembler<'_> {
         let references = config
             .map(|config| self.resolver.resolve_resource(config, &steps))
             .unwrap_or_default();
+
+        // An attribute the configuration leaves unset but the provider computes is unknown in
+        // the plan, yet what it becomes is the provider's default: the same thing an unset
+        // attribute means in HCL. Only what the configuration sets stays unknown.
+        let unknown = match config.and_then(|config| config.expressions.as_ref()) {
+            Some(expressions) => values::configured_only(&instance.unknown, expressions),
+            None => instance.unknown,
+        };
+        let mut values = instance.values.unwrap_or_else(Value::map);
+        values::apply_marks(&mut values, &unknown, &Value::Unknown, true);
+        for sensitive in &instance.sensitive {
+            values::apply_marks(&mut values, sensitive, &Value::Sensitive, false);
+        }
         let provider = self.provider(
             config.and_then(|config| config.provider_config_key.as_deref()),
             &instance.resource_type,

@@ -176,6 +176,9 @@ pub struct ResourceConfig {
     pub provider_config_key: Option<String>,
     /// Per dotted attribute path, the references its expression lists.
     pub references: Vec<(String, Vec<String>)>,
+    /// What the block sets, to tell a computed attribute the configuration leaves unset from
+    /// one whose expression is unknown.
+    pub expressions: Option<ExpressionNode>,
 }
 
 /// One module's configuration: its resource blocks, module calls and outputs.
@@ -214,6 +217,7 @@ impl ModuleConfig {
                 ResourceConfig {
                     provider_config_key: resource.provider_config_key,
                     references,
+                    expressions: resource.expressions,
                 },
             );
         }

@@ -6,6 +6,7 @@
 //! [`Value::Sensitive`]; a sensitive value's content is dropped here, so no later step can print
 //! it.
 
+use super::schema::ExpressionNode;
 use crate::value::Value;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -73,6 +74,47 @@ pub fn apply_marks(value: &mut Value, marks: &Marks, marker: &Value, create_miss
                 }
             }
         }
+    }
+}
+
+/// Keeps the unknown marks of the attributes and nested blocks that `expressions` (the
+/// resource's configuration) sets, and drops the rest. Block bodies are followed in order; a
+/// block whose configuration cannot be matched (a `dynamic` block, which plan configuration
+/// does not show) keeps its marks.
+pub fn configured_only(marks: &Marks, expressions: &ExpressionNode) -> Marks {
+    let (Marks::Object(entries), ExpressionNode::Object(configured)) = (marks, expressions) else {
+        return marks.clone();
+    };
+    let kept: Vec<(String, Marks)> = entries
+        .iter()
+        .filter_map(|(key, inner)| {
+            let (_, node) = configured.iter().find(|(name, _)| name == key)?;
+            Some((key.clone(), configured_block(inner, node)))
+        })
+        .collect();
+    if kept.is_empty() {
+        Marks::None
+    } else {
+        Marks::Object(kept)
+    }
+}
+
+/// The marks inside one configured attribute or nested block.
+fn configured_block(marks: &Marks, node: &ExpressionNode) -> Marks {
+    match (marks, node) {
+        // An expression: whatever it computes stays unknown.
+        (_, node) if node.references().is_some() => marks.clone(),
+        (Marks::List(items), ExpressionNode::List(bodies)) if items.len() <= bodies.len() => {
+            Marks::List(
+                items
+                    .iter()
+                    .zip(bodies)
+                    .map(|(item, body)| configured_only(item, body))
+                    .collect(),
+            )
+        }
+        (Marks::Object(_), body @ ExpressionNode::Object(_)) => configured_only(marks, body),
+        _ => marks.clone(),
     }
 }
 
@@ -210,6 +252,57 @@ impl<'de> Visitor<'de> for MarksVisitor {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_what_the_configuration_sets_stays_unknown() {
+        let object = |entries: Vec<(&str, Marks)>| {
+            Marks::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, m)| (k.to_string(), m))
+                    .collect(),
+            )
+        };
+        let body = |entries: Vec<(&str, ExpressionNode)>| {
+            ExpressionNode::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, n)| (k.to_string(), n))
+                    .collect(),
+            )
+        };
+        let reference = || {
+            body(vec![(
+                "references",
+                ExpressionNode::List(vec![ExpressionNode::String("aws_kms_key.k.arn".into())]),
+            )])
+        };
+
+        let unknown = object(vec![
+            ("arn", Marks::All),
+            ("bucket", Marks::All),
+            (
+                "rule",
+                Marks::List(vec![object(vec![("key", Marks::All), ("id", Marks::All)])]),
+            ),
+        ]);
+        let configuration = body(vec![
+            ("bucket", reference()),
+            (
+                "rule",
+                ExpressionNode::List(vec![body(vec![("key", reference())])]),
+            ),
+        ]);
+
+        assert_eq!(
+            configured_only(&unknown, &configuration),
+            object(vec![
+                ("bucket", Marks::All),
+                ("rule", Marks::List(vec![object(vec![("key", Marks::All)])])),
+            ])
+        );
+    }
+
     use super::*;
 
     fn parse_value(text: &str) -> Result<Value, serde_json::Error> {
