@@ -5,6 +5,7 @@ pub mod context;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod hcl;
 pub mod links;
 pub mod model;
 pub mod policy;
