@@ -579,11 +579,11 @@ impl<'a> Evaluator<'a> {
         let ops: &Operators = &traversal.operators;
         let Expression::Variable(root) = &traversal.expr else {
             let base = self.eval(&traversal.expr);
-            return self.apply(base, ops, false);
+            return self.apply(base, ops);
         };
         let root = root.as_str();
         if let Some(bound) = self.binding(root) {
-            return self.apply(bound, ops, false);
+            return self.apply(bound, ops);
         }
 
         let first = ops.first().and_then(|op| attr_name(op));
@@ -614,7 +614,7 @@ impl<'a> Evaluator<'a> {
             _ => None,
         };
         match found {
-            Some(value) => self.apply(value, rest, false),
+            Some(value) => self.apply(value, rest),
             None => Val::error(),
         }
     }
@@ -637,6 +637,7 @@ impl<'a> Evaluator<'a> {
             target.keys,
             KeyMode::Count | KeyMode::ForEach | KeyMode::Undeclared
         );
+        let mut indexed = false;
         if keyed {
             let index = match ops.first().map(|op| &**op) {
                 Some(TraversalOperator::Index(expr)) => Some(self.eval(expr)),
@@ -647,49 +648,55 @@ impl<'a> Evaluator<'a> {
                 if let Some(key) = instance_key(&index, target.keys) {
                     address.push_str(&key.to_string());
                 }
-                value = index_value(value, &index, true);
+                value = index_value(value, &index);
                 rest = &ops[1..];
+                indexed = true;
             }
         }
 
-        let attribute = rest.iter().find_map(|op| match &**op {
-            TraversalOperator::GetAttr(name) => Some(Some(name.as_str().to_string())),
-            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => None,
-            _ => Some(None),
-        });
-        let reference = Reference {
-            address,
-            attribute: attribute.flatten(),
-        };
-        self.apply(value, rest, true)
-            .with_refs(&Refs::one(reference))
+        let attribute = rest
+            .iter()
+            .find_map(|op| match &**op {
+                TraversalOperator::GetAttr(name) => Some(Some(name.as_str().to_string())),
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => None,
+                _ => Some(None),
+            })
+            .flatten();
+
+        // The whole collection of instances (`aws_x.y[*].arn`, `for_each = aws_x.y`): each
+        // element refers to its own instance.
+        if !indexed && matches!(target.keys, KeyMode::Count | KeyMode::ForEach) {
+            let value = refer_to_each_instance(value, &address, attribute.as_deref());
+            return self.apply(value, rest);
+        }
+        let reference = Reference { address, attribute };
+        self.apply(value, rest).with_refs(&Refs::one(reference))
     }
 
-    /// Applies attribute accesses, indexes and splats. `lenient` makes a missing attribute or
-    /// key unknown instead of an error: a resource computes the attributes it was not given.
-    fn apply(&mut self, mut value: Val, ops: &Operators, lenient: bool) -> Val {
+    /// Applies attribute accesses, indexes and splats.
+    fn apply(&mut self, mut value: Val, ops: &Operators) -> Val {
         let mut i = 0;
         while i < ops.len() {
             match &*ops[i] {
-                TraversalOperator::GetAttr(name) => value = get_attr(value, name.as_str(), lenient),
+                TraversalOperator::GetAttr(name) => value = get_attr(value, name.as_str()),
                 TraversalOperator::Index(expr) => {
                     let index = self.eval(expr);
-                    value = index_value(value, &index, lenient);
+                    value = index_value(value, &index);
                 }
                 TraversalOperator::LegacyIndex(n) => {
-                    value = index_value(value, &Val::number(**n as f64), lenient)
+                    value = index_value(value, &Val::number(**n as f64))
                 }
                 TraversalOperator::AttrSplat(_) => {
                     let attrs = ops[i + 1..]
                         .iter()
                         .take_while(|op| matches!(&***op, TraversalOperator::GetAttr(_)))
                         .count();
-                    value = self.splat(value, &ops[i + 1..i + 1 + attrs], lenient);
+                    value = self.splat(value, &ops[i + 1..i + 1 + attrs]);
                     i += 1 + attrs;
                     continue;
                 }
                 TraversalOperator::FullSplat(_) => {
-                    return self.splat(value, &ops[i + 1..], lenient);
+                    return self.splat(value, &ops[i + 1..]);
                 }
             }
             i += 1;
@@ -697,19 +704,19 @@ impl<'a> Evaluator<'a> {
         value
     }
 
-    fn splat(&mut self, value: Val, ops: &Operators, lenient: bool) -> Val {
+    fn splat(&mut self, value: Val, ops: &Operators) -> Val {
         match &value.kind {
             Kind::List(items) => {
                 let mapped = items
                     .iter()
-                    .map(|item| self.apply(item.clone().with_refs(&value.refs), ops, lenient))
+                    .map(|item| self.apply(item.clone().with_refs(&value.refs), ops))
                     .collect();
                 Val::list(mapped).with_refs(&value.refs)
             }
             Kind::Null => Val::list(Vec::new()).with_refs(&value.refs),
             Kind::Unknown | Kind::Sensitive | Kind::Error => value,
             Kind::AnyOf(_) => Val::unknown().with_refs(&value.deep_refs()),
-            _ => Val::list(vec![self.apply(value, ops, lenient)]),
+            _ => Val::list(vec![self.apply(value, ops)]),
         }
     }
 }
@@ -908,6 +915,41 @@ fn attr_name(op: &TraversalOperator) -> Option<&str> {
     }
 }
 
+/// Marks each element of a resource's instances with a reference to its own instance.
+fn refer_to_each_instance(instances: Val, address: &str, attribute: Option<&str>) -> Val {
+    let reference = |key: InstanceKey| {
+        Refs::one(Reference {
+            address: format!("{address}{key}"),
+            attribute: attribute.map(str::to_string),
+        })
+    };
+    match &instances.kind {
+        Kind::List(items) => Val::list(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    item.clone()
+                        .with_refs(&reference(InstanceKey::Index(i as i64)))
+                })
+                .collect(),
+        ),
+        Kind::Map(entries) => Val::map(
+            entries
+                .iter()
+                .map(|(key, item)| {
+                    let refs = reference(InstanceKey::Key(key.clone()));
+                    (key.clone(), item.clone().with_refs(&refs))
+                })
+                .collect(),
+        ),
+        _ => instances.with_refs(&Refs::one(Reference {
+            address: address.to_string(),
+            attribute: attribute.map(str::to_string),
+        })),
+    }
+}
+
 /// The instance key an index names, when it is known.
 fn instance_key(index: &Val, keys: KeyMode) -> Option<InstanceKey> {
     if index.is_blocked() {
@@ -923,26 +965,23 @@ fn instance_key(index: &Val, keys: KeyMode) -> Option<InstanceKey> {
     }
 }
 
-pub(crate) fn get_attr(value: Val, name: &str, lenient: bool) -> Val {
+pub(crate) fn get_attr(value: Val, name: &str) -> Val {
     match &value.kind {
         Kind::Map(map) => match map.get(name) {
             Some(found) => found.clone().with_refs(&value.refs),
-            None if lenient => Val::unknown().with_refs(&value.refs),
-            None => Val::error(),
+            None if value.open => Val::unknown().with_refs(&value.refs),
+            None => Val::error().with_refs(&value.deep_refs()),
         },
         Kind::Unknown | Kind::Sensitive | Kind::Error => value,
         Kind::AnyOf(branches) => {
-            let branches = branches
-                .iter()
-                .map(|b| get_attr(b.clone(), name, lenient))
-                .collect();
+            let branches = branches.iter().map(|b| get_attr(b.clone(), name)).collect();
             Val::any_of(branches).with_refs(&value.refs)
         }
         _ => Val::error(),
     }
 }
 
-pub(crate) fn index_value(value: Val, index: &Val, lenient: bool) -> Val {
+pub(crate) fn index_value(value: Val, index: &Val) -> Val {
     match &index.kind {
         Kind::Error => return Val::error(),
         Kind::Sensitive => return Val::sensitive().with_refs(&value.deep_refs()),
@@ -955,7 +994,7 @@ pub(crate) fn index_value(value: Val, index: &Val, lenient: bool) -> Val {
         Kind::AnyOf(branches) => {
             let results = branches
                 .iter()
-                .map(|b| index_value(value.clone(), b, lenient))
+                .map(|b| index_value(value.clone(), b))
                 .collect();
             return Val::any_of(results);
         }
@@ -969,22 +1008,357 @@ pub(crate) fn index_value(value: Val, index: &Val, lenient: bool) -> Val {
                 .and_then(|n| items.get(n as usize));
             match found {
                 Some(item) => item.clone().with_refs(&value.refs).with_refs(&index.refs),
-                None => Val::error(),
+                None => Val::error().with_refs(&value.deep_refs()),
             }
         }
         Kind::Map(map) => match index.to_text().and_then(|key| map.get(&key)) {
             Some(item) => item.clone().with_refs(&value.refs).with_refs(&index.refs),
-            None if lenient => Val::unknown().with_refs(&value.refs),
-            None => Val::error(),
+            None if value.open => Val::unknown().with_refs(&value.refs),
+            None => Val::error().with_refs(&value.deep_refs()),
         },
         Kind::Unknown | Kind::Sensitive | Kind::Error => value,
         Kind::AnyOf(branches) => {
             let results = branches
                 .iter()
-                .map(|b| index_value(b.clone(), index, lenient))
+                .map(|b| index_value(b.clone(), index))
                 .collect();
             Val::any_of(results).with_refs(&value.refs)
         }
         _ => Val::error(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+    use std::collections::HashMap;
+
+    /// A scope with a few variables, locals and resources.
+    #[derive(Default)]
+    struct TestScope {
+        variables: HashMap<String, Val>,
+        locals: HashMap<String, Val>,
+        resources: HashMap<String, (Val, KeyMode)>,
+    }
+
+    impl Scope for TestScope {
+        fn variable(&self, name: &str) -> Option<Val> {
+            self.variables.get(name).cloned()
+        }
+
+        fn local(&self, name: &str) -> Option<Val> {
+            self.locals.get(name).cloned()
+        }
+
+        fn module(&self, _: &str) -> Option<Val> {
+            None
+        }
+
+        fn resource(&self, mode: Mode, resource_type: &str, name: &str) -> ResourceTarget {
+            let prefix = if mode == Mode::Data { "data." } else { "" };
+            let address = format!("{prefix}{resource_type}.{name}");
+            match self.resources.get(&address) {
+                Some((value, keys)) => ResourceTarget {
+                    address,
+                    value: value.resource_view(),
+                    keys: *keys,
+                },
+                None => ResourceTarget {
+                    address,
+                    value: Val::unknown(),
+                    keys: KeyMode::Undeclared,
+                },
+            }
+        }
+
+        fn path(&self, which: &str) -> Option<Val> {
+            (which == "module").then(|| Val::string("."))
+        }
+    }
+
+    fn object(entries: &[(&str, Val)]) -> Val {
+        Val::map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn scope() -> TestScope {
+        let mut scope = TestScope::default();
+        scope.variables.insert("env".into(), Val::string("prod"));
+        scope.variables.insert("unset".into(), Val::unknown());
+        scope.variables.insert("secret".into(), Val::sensitive());
+        scope.variables.insert(
+            "names".into(),
+            Val::list(vec![Val::string("a"), Val::string("b")]),
+        );
+        scope.variables.insert(
+            "settings".into(),
+            object(&[("size", Val::number(10.0)), ("tier", Val::string("gold"))]),
+        );
+        scope
+            .locals
+            .insert("prefix".into(), Val::string("acme-prod"));
+        scope.resources.insert(
+            "aws_s3_bucket.logs".into(),
+            (
+                object(&[("bucket", Val::string("acme-logs"))]),
+                KeyMode::Single,
+            ),
+        );
+        scope.resources.insert(
+            "aws_kms_key.keys".into(),
+            (
+                Val::list(vec![
+                    object(&[]),
+                    object(&[("description", Val::string("b"))]),
+                ]),
+                KeyMode::Count,
+            ),
+        );
+        scope
+    }
+
+    fn eval_in(scope: &TestScope, text: &str) -> Val {
+        let expr = hcl_edit::parser::parse_expr(text).expect("test expression parses");
+        let shared = Shared::new(100_000);
+        Evaluator::new(scope, &shared).eval(&expr)
+    }
+
+    fn eval(text: &str) -> Value {
+        eval_in(&scope(), text).to_value()
+    }
+
+    fn refs(text: &str) -> Vec<(String, Option<String>)> {
+        eval_in(&scope(), text)
+            .deep_refs()
+            .as_slice()
+            .iter()
+            .map(|r| (r.address.clone(), r.attribute.clone()))
+            .collect()
+    }
+
+    fn reference(address: &str, attribute: &str) -> (String, Option<String>) {
+        (address.to_string(), Some(attribute.to_string()))
+    }
+
+    #[test]
+    fn literals_and_operators() {
+        assert_eq!(eval("1 + 2 * 3"), Value::Number(7.0));
+        assert_eq!(eval("10 % 4 == 2 && !false"), Value::Bool(true));
+        assert_eq!(
+            eval("\"5\" + 1"),
+            Value::Number(6.0),
+            "numeric strings convert"
+        );
+        assert_eq!(eval("-var.settings.size"), Value::Number(-10.0));
+        assert_eq!(eval("1 / 0"), Value::Unknown, "an error is never a guess");
+        assert_eq!(eval("[1, \"a\"] == [1, \"a\"]"), Value::Bool(true));
+    }
+
+    #[test]
+    fn variables_locals_and_indexing() {
+        assert_eq!(eval("var.env"), Value::from("prod"));
+        assert_eq!(eval("local.prefix"), Value::from("acme-prod"));
+        assert_eq!(eval("var.names[1]"), Value::from("b"));
+        assert_eq!(eval("var.settings[\"tier\"]"), Value::from("gold"));
+        assert_eq!(eval("var.settings.tier"), Value::from("gold"));
+        assert_eq!(eval("var.unset.anything[0]"), Value::Unknown);
+        assert_eq!(eval("var.missing"), Value::Unknown);
+        assert_eq!(eval("path.module"), Value::from("."));
+        assert_eq!(eval("terraform.workspace"), Value::from("default"));
+    }
+
+    #[test]
+    fn unknown_and_sensitive_values_propagate() {
+        assert_eq!(eval("var.unset == \"x\""), Value::Unknown);
+        assert_eq!(eval("\"${var.unset}-suffix\""), Value::Unknown);
+        assert_eq!(eval("\"${var.secret}-suffix\""), Value::Sensitive);
+        assert_eq!(eval("upper(var.secret)"), Value::Sensitive);
+        assert_eq!(eval("false && var.unset"), Value::Bool(false));
+        assert_eq!(eval("true || var.unset"), Value::Bool(true));
+    }
+
+    #[test]
+    fn conditionals_choose_a_branch_or_offer_both() {
+        assert_eq!(
+            eval("var.env == \"prod\" ? \"aws:kms\" : \"AES256\""),
+            Value::from("aws:kms")
+        );
+        assert_eq!(
+            eval("var.unset ? \"aws:kms\" : \"AES256\""),
+            Value::AnyOf(vec!["aws:kms".into(), "AES256".into()])
+        );
+        assert_eq!(
+            eval("var.unset ? \"AES256\" : \"AES256\""),
+            Value::from("AES256")
+        );
+        assert_eq!(
+            eval("upper(var.unset ? \"a\" : \"b\")"),
+            Value::AnyOf(vec!["A".into(), "B".into()]),
+            "functions apply to each branch"
+        );
+        assert_eq!(
+            eval("(var.unset ? 1 : 2) > 0 ? \"yes\" : \"no\""),
+            Value::from("yes"),
+            "a condition whose branches agree is decided"
+        );
+        assert_eq!(eval("var.secret ? 1 : 2"), Value::Sensitive);
+    }
+
+    #[test]
+    fn templates_interpolate_and_run_directives() {
+        assert_eq!(
+            eval("\"${local.prefix}-lab\""),
+            Value::from("acme-prod-lab")
+        );
+        assert_eq!(
+            eval("\"n=${length(var.names)} %{ for n in var.names }[${n}]%{ endfor }\""),
+            Value::from("n=2 [a][b]")
+        );
+        assert_eq!(
+            eval("\"%{ if var.env == \"prod\" }live%{ else }test%{ endif }\""),
+            Value::from("live")
+        );
+        assert_eq!(eval("\"a ${~ \"b\" ~} c\""), Value::from("abc"));
+        assert_eq!(
+            eval("\"${var.names}\""),
+            Value::List(vec!["a".into(), "b".into()]),
+            "a lone interpolation keeps its type"
+        );
+        assert_eq!(eval("\"$${literal}\""), Value::from("${literal}"));
+    }
+
+    #[test]
+    fn heredocs_are_templates() {
+        let text = "<<-EOT\n    env=${var.env}\n    done\n  EOT";
+        assert_eq!(eval(text), Value::from("env=prod\ndone\n"));
+    }
+
+    #[test]
+    fn for_expressions_build_lists_and_objects() {
+        assert_eq!(
+            eval("[for n in var.names : upper(n) if n != \"a\"]"),
+            Value::List(vec!["B".into()])
+        );
+        let object = eval("{ for i, n in var.names : n => i }");
+        assert_eq!(object.get("a"), Some(&Value::Number(0.0)));
+        assert_eq!(object.get("b"), Some(&Value::Number(1.0)));
+        let grouped = eval("{ for n in [\"x\", \"y\", \"x\"] : n => n... }");
+        assert_eq!(
+            grouped.get("x"),
+            Some(&Value::List(vec!["x".into(), "x".into()]))
+        );
+        assert_eq!(eval("[for n in var.unset : n]"), Value::Unknown);
+        assert_eq!(eval("{ for n in [\"x\", \"x\"] : n => 1 }"), Value::Unknown);
+    }
+
+    #[test]
+    fn splats_apply_to_every_element() {
+        assert_eq!(
+            eval("[{ a = 1 }, { a = 2 }][*].a"),
+            Value::List(vec![1.0.into(), 2.0.into()])
+        );
+        assert_eq!(
+            eval("[{ a = 1 }, { a = 2 }].*.a"),
+            Value::List(vec![1.0.into(), 2.0.into()])
+        );
+        assert_eq!(eval("length(null[*])"), Value::Number(0.0));
+    }
+
+    #[test]
+    fn try_and_can_tell_errors_from_unknown_values() {
+        assert_eq!(
+            eval("try(var.settings.nope, \"fallback\")"),
+            Value::from("fallback")
+        );
+        assert_eq!(
+            eval("try(var.settings.tier, \"fallback\")"),
+            Value::from("gold")
+        );
+        assert_eq!(eval("try(var.unset.tier, \"fallback\")"), Value::Unknown);
+        assert_eq!(eval("can(var.settings.nope)"), Value::Bool(false));
+        assert_eq!(eval("can(var.settings.tier)"), Value::Bool(true));
+        assert_eq!(eval("can(regex(\"^a\", var.env))"), Value::Unknown);
+    }
+
+    #[test]
+    fn resource_attributes_are_their_configured_values_with_a_reference() {
+        assert_eq!(eval("aws_s3_bucket.logs.bucket"), Value::from("acme-logs"));
+        assert_eq!(eval("aws_s3_bucket.logs.arn"), Value::Unknown);
+        assert_eq!(
+            refs("aws_s3_bucket.logs.arn"),
+            vec![reference("aws_s3_bucket.logs", "arn")]
+        );
+        assert_eq!(
+            refs("\"${aws_s3_bucket.logs.bucket}/${data.aws_kms_key.k.arn}\""),
+            vec![
+                reference("aws_s3_bucket.logs", "bucket"),
+                reference("data.aws_kms_key.k", "arn"),
+            ]
+        );
+    }
+
+    #[test]
+    fn references_to_counted_resources_name_the_instance_when_known() {
+        assert_eq!(eval("aws_kms_key.keys[1].description"), Value::from("b"));
+        assert_eq!(
+            refs("aws_kms_key.keys[1].arn"),
+            vec![reference("aws_kms_key.keys[1]", "arn")]
+        );
+        assert_eq!(
+            refs("aws_kms_key.keys[var.unset].arn"),
+            vec![reference("aws_kms_key.keys", "arn")]
+        );
+        assert_eq!(
+            refs("aws_kms_key.keys[*].arn"),
+            vec![
+                reference("aws_kms_key.keys[0]", "arn"),
+                reference("aws_kms_key.keys[1]", "arn"),
+            ]
+        );
+        let second = eval_in(&scope(), "aws_kms_key.keys[*].description");
+        assert_eq!(
+            second.as_list().map(|l| l[1].to_value()),
+            Some(Value::from("b"))
+        );
+        let scope = scope();
+        let expr = hcl_edit::parser::parse_expr("aws_kms_key.keys[count.index].arn").unwrap();
+        let shared = Shared::new(1000);
+        let value = Evaluator::new(&scope, &shared)
+            .with_count_index(Val::number(0.0))
+            .eval(&expr);
+        assert_eq!(
+            value.deep_refs().as_slice()[0].address,
+            "aws_kms_key.keys[0]"
+        );
+    }
+
+    #[test]
+    fn taking_one_element_keeps_only_its_references() {
+        let mut scope = scope();
+        let buckets = eval_in(
+            &scope,
+            "{ a = aws_s3_bucket.logs.id, b = aws_s3_bucket.other.id }",
+        );
+        scope.locals.insert("buckets".into(), buckets);
+        let picked = eval_in(&scope, "local.buckets[\"b\"]").deep_refs();
+        assert_eq!(picked.as_slice().len(), 1);
+        assert_eq!(picked.as_slice()[0].address, "aws_s3_bucket.other");
+        let all = eval_in(&scope, "values(local.buckets)").deep_refs();
+        assert_eq!(all.as_slice().len(), 2);
+    }
+
+    #[test]
+    fn a_spent_budget_gives_unknown_values_and_a_note() {
+        let scope = scope();
+        let expr = hcl_edit::parser::parse_expr("[for i in range(1000) : i * 2]").unwrap();
+        let shared = Shared::new(50);
+        let value = Evaluator::new(&scope, &shared).eval(&expr);
+        assert_eq!(value.to_value(), Value::Unknown);
+        assert!(!shared.take_notes().is_empty());
     }
 }

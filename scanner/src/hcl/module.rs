@@ -157,8 +157,12 @@ impl Loader {
         Ok(())
     }
 
-    /// Finishes the load: notes are sorted and kept once.
+    /// Finishes the load: resources in source order (instances of one block in key order),
+    /// notes sorted and kept once.
     pub fn finish(mut self) -> Project {
+        self.project
+            .resources
+            .sort_by(|a, b| a.location.cmp(&b.location));
         let mut notes = self.shared.take_notes();
         notes.extend(std::mem::take(&mut self.project.notes));
         notes.sort();
@@ -289,7 +293,7 @@ impl Loader {
                 }),
                 attribute_lines: body.lines,
             });
-            objects.push((instance.key, object.without_refs()));
+            objects.push((instance.key, object.resource_view()));
         }
 
         let value = collect_instances(objects, keys);

@@ -93,10 +93,21 @@ pub(crate) fn parse_text(text: &str, display: &Path) -> Result<(SourceFile, Body
         Ok(body) => Ok((SourceFile::new(display.to_path_buf(), text), body)),
         Err(err) => {
             let location = err.location();
-            Err(
-                InputError::new(display, format!("HCL syntax error: {}", err.message()))
-                    .at(to_u32(location.line()), to_u32(location.column())),
+            let at_end = text
+                .get(location.offset()..)
+                .is_some_and(|rest| rest.trim().is_empty());
+            let hint = match (at_end, err.message().contains("expected")) {
+                (false, _) => "",
+                (true, true) => " (the file ends before a `{`, `[` or `(` opened above is closed)",
+                (true, false) => {
+                    "; expected a closing `}`, `]` or `)` for one opened above before the file ends"
+                }
+            };
+            Err(InputError::new(
+                display,
+                format!("HCL syntax error: {}{hint}", err.message()),
             )
+            .at(to_u32(location.line()), to_u32(location.column())))
         }
     }
 }
@@ -167,9 +178,18 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_file_line_and_what_was_expected() {
-        let err = parse_text("a = {\n  b = 1\n", Path::new("x/main.tf")).unwrap_err();
+        let err = parse_text("x {\n  b = 1\n", Path::new("x/main.tf")).unwrap_err();
         assert_eq!(err.file, PathBuf::from("x/main.tf"));
         assert!(err.line.is_some());
         assert!(err.message.contains("expected"), "{}", err.message);
+        assert!(
+            err.message.contains("the file ends before"),
+            "{}",
+            err.message
+        );
+
+        let err = parse_text("a = 1\nb = = 2\nc = 3\n", Path::new("main.tf")).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(!err.message.contains("file ends"), "{}", err.message);
     }
 }

@@ -103,6 +103,9 @@ pub(crate) struct Val {
     pub kind: Kind,
     pub refs: Refs,
     nesting: u16,
+    /// For an object: whether attributes it lacks are unknown rather than missing. True for
+    /// the objects of resources, which compute the attributes they were not given.
+    pub open: bool,
 }
 
 impl Val {
@@ -111,6 +114,7 @@ impl Val {
             kind,
             refs: Refs::default(),
             nesting: 0,
+            open: false,
         }
     }
 
@@ -155,6 +159,7 @@ impl Val {
             kind: Kind::List(Rc::new(items)),
             refs: Refs::default(),
             nesting,
+            open: false,
         }
     }
 
@@ -167,6 +172,7 @@ impl Val {
             kind: Kind::Map(Rc::new(entries)),
             refs: Refs::default(),
             nesting,
+            open: false,
         }
     }
 
@@ -204,6 +210,7 @@ impl Val {
             kind: Kind::AnyOf(Rc::new(flat)),
             refs,
             nesting,
+            open: false,
         }
     }
 
@@ -319,21 +326,25 @@ impl Val {
         }
     }
 
-    /// The same value without any references, as another resource sees it.
-    pub fn without_refs(&self) -> Val {
+    /// The value as another resource's expressions see it: without references (a reference
+    /// to the resource stands for them), and with every object open.
+    pub fn resource_view(&self) -> Val {
         let kind = match &self.kind {
-            Kind::List(items) => Kind::List(Rc::new(items.iter().map(Val::without_refs).collect())),
+            Kind::List(items) => {
+                Kind::List(Rc::new(items.iter().map(Val::resource_view).collect()))
+            }
             Kind::AnyOf(items) => {
-                Kind::AnyOf(Rc::new(items.iter().map(Val::without_refs).collect()))
+                Kind::AnyOf(Rc::new(items.iter().map(Val::resource_view).collect()))
             }
             Kind::Map(map) => Kind::Map(Rc::new(
                 map.iter()
-                    .map(|(k, v)| (k.clone(), v.without_refs()))
+                    .map(|(k, v)| (k.clone(), v.resource_view()))
                     .collect(),
             )),
             other => other.clone(),
         };
         Val {
+            open: matches!(kind, Kind::Map(_)),
             kind,
             refs: Refs::default(),
             nesting: self.nesting,
