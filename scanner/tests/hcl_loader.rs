@@ -535,6 +535,15 @@ fn module_calls_honour_provider_mappings() {
     );
     let google = resource(&project, "google_storage_bucket.g");
     assert_eq!(google.provider.region, Some(Value::from("us-central1")));
+
+    let aliased = resource(&project, "module.aliased.aws_sqs_queue.q");
+    assert_eq!(aliased.provider.alias.as_deref(), Some("eu"));
+    assert_eq!(aliased.provider.region, Some(Value::from("eu-west-1")));
+    let unmapped = resource(&project, "module.aliased.aws_sqs_queue.default");
+    assert_eq!(
+        unmapped.provider.region, None,
+        "a `providers` map replaces the inherited defaults"
+    );
 }
 
 #[test]
@@ -600,6 +609,20 @@ fn unknown_count_and_for_each_give_one_instance_and_a_note() {
         .resources
         .iter()
         .any(|r| r.address.contains(".none")));
+
+    let table = resource(&project, "aws_dynamodb_table.unknown_blocks");
+    assert_eq!(table.attr("server_side_encryption"), &Value::Unknown);
+    assert_eq!(
+        table.references_of("server_side_encryption.kms_key_arn"),
+        &[reference("aws_kms_key.tables", Some("arn"))],
+        "the content of a dynamic block of unknown size still records its references"
+    );
+    assert_eq!(
+        table
+            .attribute_lines
+            .get("server_side_encryption.kms_key_arn"),
+        Some(&55)
+    );
 
     let cycle = resource(&project, "aws_sqs_queue.cycle");
     assert_eq!(

@@ -7,7 +7,7 @@
 //! that `try` and `can` behave; the rules see it as unknown.
 
 use super::functions;
-use super::val::{Kind, Refs, Val, MAX_CHOICES};
+use super::val::{Kind, Refs, Val, MAX_CHOICES, MAX_STRING_BYTES};
 use crate::model::{InstanceKey, Mode, Reference};
 use hcl_edit::expr::{
     BinaryOp, BinaryOperator, Conditional, Expression, ForExpr, FuncCall, Object, ObjectKey,
@@ -846,8 +846,10 @@ fn join_parts(parts: Vec<Val>) -> Val {
         let mut text = String::new();
         for part in parts {
             match part.to_text() {
-                Some(piece) => text.push_str(&piece),
-                None => return Val::error(),
+                Some(piece) if text.len() + piece.len() <= MAX_STRING_BYTES => {
+                    text.push_str(&piece)
+                }
+                _ => return Val::error(),
             }
         }
         Val::string(text)

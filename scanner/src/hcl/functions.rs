@@ -6,7 +6,7 @@
 //! guesses what a function it does not implement would return.
 
 use super::eval::{blocked_like, lift, Shared};
-use super::val::{format_number, Kind, Refs, Val};
+use super::val::{format_number, Kind, Refs, Val, MAX_STRING_BYTES};
 use std::collections::BTreeMap;
 
 /// The most elements a function may build (`range`, `chunklist`...), so that a configuration
@@ -711,7 +711,11 @@ fn indent(args: &[Val]) -> Result<Val, Val> {
         return Err(Val::error());
     }
     let pad = format!("\n{}", " ".repeat(spaces as usize));
-    Ok(Val::string(text(&args[1])?.replace('\n', &pad)))
+    let subject = text(&args[1])?;
+    if subject.len() + subject.matches('\n').count() * pad.len() > MAX_STRING_BYTES {
+        return Err(Val::error());
+    }
+    Ok(Val::string(subject.replace('\n', &pad)))
 }
 
 fn join(args: &[Val]) -> Result<Val, Val> {
@@ -719,6 +723,13 @@ fn join(args: &[Val]) -> Result<Val, Val> {
     let mut pieces = Vec::new();
     for arg in &args[1..] {
         pieces.extend(texts(list(arg)?)?);
+    }
+    let total = pieces
+        .iter()
+        .map(|p| p.len() + separator.len())
+        .sum::<usize>();
+    if total > MAX_STRING_BYTES {
+        return Err(Val::error());
     }
     Ok(Val::string(pieces.join(&separator)))
 }
@@ -733,6 +744,11 @@ fn replace(args: &[Val]) -> Result<Val, Val> {
     }
     if search.is_empty() {
         return Ok(Val::string(subject));
+    }
+    let growth = replacement.len().saturating_sub(search.len());
+    let longest = subject.len() + subject.matches(search.as_str()).count() * growth;
+    if longest > MAX_STRING_BYTES {
+        return Err(Val::error());
     }
     Ok(Val::string(subject.replace(&search, &replacement)))
 }
@@ -838,6 +854,9 @@ fn format(args: &[Val]) -> Result<Val, Val> {
 
         let width = width.unwrap_or(0);
         let fill = width.saturating_sub(piece.chars().count());
+        if out.len() + piece.len() + width > MAX_STRING_BYTES {
+            return Err(Val::error());
+        }
         let numeric = matches!(verb, 'd' | 'f' | 'e' | 'g' | 'x' | 'X' | 'o' | 'b');
         if left {
             out.push_str(&piece);
@@ -1257,7 +1276,15 @@ mod tests {
     }
 
     #[test]
-    fn huge_ranges_are_refused() {
+    fn huge_ranges_and_strings_are_refused() {
         assert_eq!(run("range", vec![Val::number(1e12)]), Value::Unknown);
+        let long = Val::string("a".repeat(100_000));
+        let wide = Val::string(" ".repeat(1000));
+        assert_eq!(
+            run("replace", vec![long.clone(), Val::string("a"), wide]),
+            Value::Unknown
+        );
+        let many = Val::list(vec![long; 200]);
+        assert_eq!(run("join", vec![Val::string(""), many]), Value::Unknown);
     }
 }

@@ -17,6 +17,10 @@ pub(crate) const MAX_NESTING: u16 = 64;
 /// The most branches a choice between values keeps; beyond that it is simply unknown.
 pub(crate) const MAX_CHOICES: usize = 16;
 
+/// The longest string evaluation builds. Longer ones are errors, so that string-building
+/// expressions nested in loops cannot exhaust memory.
+pub(crate) const MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
+
 /// A sorted, duplicate-free set of references, cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Refs(Option<Rc<Vec<Reference>>>);
@@ -135,7 +139,11 @@ impl Val {
     }
 
     pub fn string(s: impl Into<Rc<str>>) -> Val {
-        Val::scalar(Kind::String(s.into()))
+        let s = s.into();
+        if s.len() > MAX_STRING_BYTES {
+            return Val::error();
+        }
+        Val::scalar(Kind::String(s))
     }
 
     pub fn unknown() -> Val {
