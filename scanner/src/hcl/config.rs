@@ -7,12 +7,14 @@ use crate::model::Mode;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::Span;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// A `variable` block.
 pub(crate) struct VariableDecl {
     pub name: String,
+    pub file: usize,
+    pub line: u32,
     pub default: Option<Expression>,
     pub sensitive: bool,
     /// Whether a `--var` value is taken as a plain string (no `type`, or `type = string`) rather
@@ -23,6 +25,8 @@ pub(crate) struct VariableDecl {
 /// One attribute of a `locals` block.
 pub(crate) struct LocalDecl {
     pub name: String,
+    pub file: usize,
+    pub line: u32,
     pub value: Expression,
 }
 
@@ -54,6 +58,8 @@ pub(crate) struct ProviderDecl {
 /// An `output` block.
 pub(crate) struct OutputDecl {
     pub name: String,
+    pub file: usize,
+    pub line: u32,
     pub value: Option<Expression>,
     pub sensitive: bool,
 }
@@ -132,6 +138,7 @@ impl ModuleConfig {
                 config.add_file(file, body)?;
             }
         }
+        config.check_unique()?;
         Ok(config)
     }
 
@@ -142,6 +149,7 @@ impl ModuleConfig {
         let mut config = ModuleConfig::empty(dir, display_dir);
         let (file, body) = parse_file(path, display)?;
         config.add_file(file, body)?;
+        config.check_unique()?;
         Ok(config)
     }
 
@@ -196,6 +204,8 @@ impl ModuleConfig {
                     };
                     self.variables.push(VariableDecl {
                         name,
+                        file: index,
+                        line,
                         sensitive: is_true(&body, "sensitive"),
                         literal_from_cli,
                         default: body.get_attribute("default").map(|a| a.value.clone()),
@@ -205,6 +215,8 @@ impl ModuleConfig {
                     for attribute in block.body.into_attributes() {
                         self.locals.push(LocalDecl {
                             name: attribute.key.as_str().to_string(),
+                            file: index,
+                            line: file.line(attribute.key.span()).unwrap_or(line),
                             value: attribute.value,
                         });
                     }
@@ -230,6 +242,8 @@ impl ModuleConfig {
                     let body = block.body;
                     self.outputs.push(OutputDecl {
                         name,
+                        file: index,
+                        line,
                         sensitive: is_true(&body, "sensitive"),
                         value: body.get_attribute("value").map(|a| a.value.clone()),
                     });
@@ -240,66 +254,53 @@ impl ModuleConfig {
             }
         }
         self.files.push(file);
-        self.check_unique()
+        Ok(())
     }
 
     /// Terraform rejects a name declared twice; so does the scan, rather than pick one.
     fn check_unique(&self) -> Result<(), InputError> {
-        let mut seen: HashMap<String, ()> = HashMap::new();
         let resources = self.resources.iter().map(|r| {
             let prefix = if r.mode == Mode::Data { "data." } else { "" };
-            (
-                format!("{prefix}{}.{}", r.resource_type, r.name),
-                r.file,
-                r.line,
-            )
+            let address = format!("{prefix}{}.{}", r.resource_type, r.name);
+            (address, r.file, r.line)
         });
         let modules = self
             .modules
             .iter()
             .map(|m| (format!("module.{}", m.name), m.file, m.line));
-        for (address, file, line) in resources.chain(modules) {
-            if seen.insert(address.clone(), ()).is_some() {
+        let variables = self
+            .variables
+            .iter()
+            .map(|v| (format!("variable \"{}\"", v.name), v.file, v.line));
+        let locals = self
+            .locals
+            .iter()
+            .map(|l| (format!("local.{}", l.name), l.file, l.line));
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|o| (format!("output \"{}\"", o.name), o.file, o.line));
+
+        let mut seen = HashSet::new();
+        for (name, file, line) in resources
+            .chain(modules)
+            .chain(variables)
+            .chain(locals)
+            .chain(outputs)
+        {
+            if !seen.insert(name.clone()) {
+                let file = self
+                    .files
+                    .get(file)
+                    .map_or(self.display_dir.clone(), |f| f.display.clone());
                 return Err(InputError::new(
-                    self.files
-                        .get(file)
-                        .map_or(self.display_dir.clone(), |f| f.display.clone()),
-                    format!("{address} is declared twice; expected each name once per module"),
+                    file,
+                    format!("{name} is declared twice; expected each name once per module"),
                 )
                 .at_line(line));
             }
         }
-        let mut names = HashMap::new();
-        for variable in &self.variables {
-            if names.insert(format!("var.{}", variable.name), ()).is_some() {
-                return Err(self.duplicate(&format!("variable {}", variable.name)));
-            }
-        }
-        for local in &self.locals {
-            if names.insert(format!("local.{}", local.name), ()).is_some() {
-                return Err(self.duplicate(&format!("local value {}", local.name)));
-            }
-        }
-        for output in &self.outputs {
-            if names
-                .insert(format!("output.{}", output.name), ())
-                .is_some()
-            {
-                return Err(self.duplicate(&format!("output {}", output.name)));
-            }
-        }
         Ok(())
-    }
-
-    fn duplicate(&self, what: &str) -> InputError {
-        let file = self
-            .files
-            .last()
-            .map_or(self.display_dir.clone(), |f| f.display.clone());
-        InputError::new(
-            file,
-            format!("{what} is declared twice; expected each name once per module"),
-        )
     }
 }
 
@@ -331,6 +332,7 @@ mod tests {
         let (file, body) = parse_text(text, Path::new("main.tf"))?;
         let mut config = ModuleConfig::empty(Path::new("."), Path::new(""));
         config.add_file(file, body)?;
+        config.check_unique()?;
         Ok(config)
     }
 
@@ -368,6 +370,15 @@ output "o" { value = 1 }
         let err = config("\nresource \"aws_s3_bucket\" {}\n").err().unwrap();
         assert_eq!(err.line, Some(2));
         assert!(err.message.contains("two labels"));
+    }
+
+    #[test]
+    fn a_local_declared_twice_is_an_input_error() {
+        let err = config("locals {\n  a = 1\n}\n\nlocals {\n  a = 2\n}\n")
+            .err()
+            .unwrap();
+        assert_eq!(err.line, Some(6));
+        assert!(err.message.contains("local.a"), "{}", err.message);
     }
 
     #[test]

@@ -98,6 +98,7 @@ static FUNCTIONS: &[Function] = &[
     f("flatten", 1, S, flatten),
     f("floor", 1, C, |a| Ok(Val::number(number(&a[0])?.floor()))),
     variadic("format", 1, C, format),
+    variadic("formatlist", 1, C, formatlist),
     f("indent", 2, C, indent),
     f("index", 2, C, index),
     variadic("join", 2, C, join),
@@ -172,6 +173,10 @@ static FUNCTIONS: &[Function] = &[
     f("zipmap", 2, S, zipmap),
 ];
 
+/// Functions that look at their arguments in order and stop at the first that decides, so an
+/// unknown argument after it does not matter: they see every argument as it is.
+const IN_ORDER: &[&str] = &["coalesce", "coalescelist"];
+
 /// Functions deliberately left unevaluated, and why: their result is unknown.
 const UNEVALUATED: &[(&str, &str)] = &[
     (
@@ -234,9 +239,14 @@ pub(crate) fn call(name: &str, args: Vec<Val>, shared: &Shared) -> Val {
         return Val::error();
     }
 
-    let result = lift(&args, &mut |known| match (function.body)(known) {
+    let mut apply = |known: &[Val]| match (function.body)(known) {
         Ok(value) | Err(value) => value,
-    });
+    };
+    let result = if IN_ORDER.contains(&function.name) {
+        apply(&args)
+    } else {
+        lift(&args, &mut apply)
+    };
     if function.shape == Shape::Computed || result.is_blocked() {
         result.with_refs(&deep_refs)
     } else {
@@ -877,6 +887,34 @@ fn format(args: &[Val]) -> Result<Val, Val> {
     Ok(Val::string(out))
 }
 
+/// `formatlist`: `format` applied element by element; list arguments must have one length,
+/// other arguments are repeated.
+fn formatlist(args: &[Val]) -> Result<Val, Val> {
+    let mut length: Option<usize> = None;
+    for arg in &args[1..] {
+        if let Some(items) = known(arg)?.as_list() {
+            match length {
+                Some(n) if n != items.len() => return Err(Val::error()),
+                _ => length = Some(items.len()),
+            }
+        }
+    }
+    let Some(length) = length else {
+        return Ok(Val::list(vec![format(args)?]));
+    };
+    let mut lines = Vec::with_capacity(length);
+    for i in 0..length {
+        let row: Vec<Val> = std::iter::once(args[0].clone())
+            .chain(args[1..].iter().map(|arg| match arg.as_list() {
+                Some(items) => items[i].clone(),
+                None => arg.clone(),
+            }))
+            .collect();
+        lines.push(format(&row)?);
+    }
+    Ok(Val::list(lines))
+}
+
 fn read_number(chars: &mut std::iter::Peekable<std::str::Chars>) -> Result<Option<usize>, Val> {
     let mut digits = String::new();
     while let Some(c) = chars.peek().copied().filter(char::is_ascii_digit) {
@@ -1080,6 +1118,40 @@ mod tests {
             ),
             Value::Unknown,
             "a missing argument is an error, shown as unknown"
+        );
+    }
+
+    #[test]
+    fn formatlist_formats_each_element() {
+        assert_eq!(
+            run(
+                "formatlist",
+                vec![Val::string("arn:aws:s3:::%s/*"), strings(&["a", "b"])]
+            ),
+            Value::List(vec!["arn:aws:s3:::a/*".into(), "arn:aws:s3:::b/*".into()])
+        );
+        assert_eq!(
+            run(
+                "formatlist",
+                vec![Val::string("%s"), strings(&["a"]), strings(&["b", "c"])]
+            ),
+            Value::Unknown,
+            "lists of different lengths are an error"
+        );
+    }
+
+    #[test]
+    fn coalesce_stops_at_the_first_deciding_argument() {
+        assert_eq!(
+            run("coalesce", vec![Val::string("x"), Val::unknown()]),
+            Value::from("x")
+        );
+        assert_eq!(
+            run(
+                "coalesce",
+                vec![Val::null(), Val::unknown(), Val::string("x")]
+            ),
+            Value::Unknown
         );
     }
 

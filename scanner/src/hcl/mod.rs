@@ -7,10 +7,17 @@
 //! - [`blocks`] turns resource bodies into values; [`module`] expands modules, `count` and
 //!   `for_each`; [`vars`] reads variable values.
 //!
-//! Known shortcomings: `.tf.json` files and override files are not read (a note says so);
-//! type constraints of variables are not applied to their values; `TF_VAR_*` environment
-//! variables are not read; some functions (regular expressions, file reading, network
-//! arithmetic, hashing) are not evaluated and yield unknown values.
+//! Known shortcomings, each giving unknown values or a note rather than a guess:
+//! - `.tf.json` files and override files (`*_override.tf`) are not read; a note says so.
+//! - Type constraints of variables are not applied to their values (`"1"` stays a string), and
+//!   `TF_VAR_*` environment variables are not read.
+//! - Some functions are not evaluated: regular expressions, file reading, templates files,
+//!   network arithmetic, hashing, encodings other than JSON, time. Their results are unknown
+//!   and a note names them.
+//! - A `count` or `for_each` that is not known before apply (`var.create ? 1 : 0` with no
+//!   value for `var.create`) gives one instance without a key, and a note.
+//! - A reference through a whole collection of instances (`for_each = aws_s3_bucket.all`,
+//!   then `each.value.id`) names each instance but not the attribute read from it.
 //!
 //! [`Resource`]: crate::model::Resource
 
