@@ -731,6 +731,16 @@ fn bad_inputs_are_errors_naming_the_file() {
     assert_eq!(err.line, Some(2));
 
     std::fs::write(dir.join("m/main.tf"), "").unwrap();
+    std::fs::write(dir.join("main.tf"), "\nmodule \"m\" {\n  name = \"x\"\n}\n").unwrap();
+    let err = load(&dir, &HclOptions::default()).unwrap_err();
+    assert_eq!(err.line, Some(2));
+    assert!(err.message.contains("source"), "{err}");
+    std::fs::write(
+        dir.join("main.tf"),
+        "module \"m\" {\n  source = \"./m\"\n}\n",
+    )
+    .unwrap();
+
     std::fs::write(dir.join("terraform.tfvars"), "x = 1\nblock {\n}\n").unwrap();
     let err = load(&dir, &HclOptions::default()).unwrap_err();
     assert_eq!(err.file, dir.join("terraform.tfvars"));
@@ -807,5 +817,32 @@ resource "aws_s3_bucket_versioning" "many" {
         index.linked_from(bucket, "aws_s3_bucket_versioning").len(),
         1
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn cut_and_garbled_files_give_errors_not_panics() {
+    let dir = scratch("garbled");
+    for case in [
+        "references",
+        "dynamic-block-encryption",
+        "s3-split-sse-literal-and-local",
+    ] {
+        let text = std::fs::read(fixture(case).join("main.tf")).unwrap();
+        let noise = [b'{', b'"', b'}', b'$', b'%', b'[', b'?', b'*'];
+        for cut in (0..text.len()).step_by(5) {
+            // One byte turned into a brace, quote or operator, and the file cut short.
+            let mut garbled = text.clone();
+            garbled[cut / 2] = noise[cut % noise.len()];
+            garbled.truncate(cut.max(text.len() - cut));
+            std::fs::write(dir.join("main.tf"), &garbled).unwrap();
+            let outcome = std::panic::catch_unwind(|| load(&dir, &HclOptions::default()));
+            match outcome {
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => assert_eq!(err.file, dir.join("main.tf"), "{err}"),
+                Err(_) => panic!("{case} cut at {cut} made the loader panic"),
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
