@@ -6,6 +6,7 @@ pub mod engine;
 pub mod error;
 pub mod finding;
 pub mod flows;
+pub mod hcl;
 pub mod links;
 pub mod model;
 pub mod output;

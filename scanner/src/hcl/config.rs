@@ -1,0 +1,392 @@
+//! One module's configuration: the declarations of every `.tf` file in its directory, before
+//! any evaluation.
+
+use super::source::{display_join, parse_file, SourceFile};
+use crate::error::InputError;
+use crate::model::Mode;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body};
+use hcl_edit::Span;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// A `variable` block.
+pub(crate) struct VariableDecl {
+    pub name: String,
+    pub file: usize,
+    pub line: u32,
+    pub default: Option<Expression>,
+    pub sensitive: bool,
+    /// Whether a `--var` value is taken as a plain string (no `type`, or `type = string`) rather
+    /// than parsed as an expression, as Terraform does.
+    pub literal_from_cli: bool,
+}
+
+/// One attribute of a `locals` block.
+pub(crate) struct LocalDecl {
+    pub name: String,
+    pub file: usize,
+    pub line: u32,
+    pub value: Expression,
+}
+
+/// A `resource` or `data` block.
+pub(crate) struct ResourceDecl {
+    pub mode: Mode,
+    pub resource_type: String,
+    pub name: String,
+    pub body: Body,
+    pub file: usize,
+    pub line: u32,
+}
+
+/// A `module` block.
+pub(crate) struct ModuleCallDecl {
+    pub name: String,
+    pub body: Body,
+    pub file: usize,
+    pub line: u32,
+}
+
+/// A `provider` block.
+pub(crate) struct ProviderDecl {
+    pub name: String,
+    pub alias: Option<String>,
+    pub body: Body,
+}
+
+/// An `output` block.
+pub(crate) struct OutputDecl {
+    pub name: String,
+    pub file: usize,
+    pub line: u32,
+    pub value: Option<Expression>,
+    pub sensitive: bool,
+}
+
+/// Everything declared in one module directory.
+pub(crate) struct ModuleConfig {
+    /// Where the files are on disk.
+    pub dir: PathBuf,
+    /// The directory as findings name it.
+    pub display_dir: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub variables: Vec<VariableDecl>,
+    pub locals: Vec<LocalDecl>,
+    pub resources: Vec<ResourceDecl>,
+    pub modules: Vec<ModuleCallDecl>,
+    pub providers: Vec<ProviderDecl>,
+    pub outputs: Vec<OutputDecl>,
+    /// Things the user should know about this directory.
+    pub notes: Vec<String>,
+}
+
+/// Whether a file is a Terraform override file, which Terraform merges into the other files.
+fn is_override(name: &str) -> bool {
+    name == "override.tf" || name.ends_with("_override.tf")
+}
+
+impl ModuleConfig {
+    fn empty(dir: &Path, display_dir: &Path) -> ModuleConfig {
+        ModuleConfig {
+            dir: dir.to_path_buf(),
+            display_dir: display_dir.to_path_buf(),
+            files: Vec::new(),
+            variables: Vec::new(),
+            locals: Vec::new(),
+            resources: Vec::new(),
+            modules: Vec::new(),
+            providers: Vec::new(),
+            outputs: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Reads every `*.tf` file of a directory, in name order.
+    pub fn read_dir(dir: &Path, display_dir: &Path) -> Result<ModuleConfig, InputError> {
+        let entries = std::fs::read_dir(dir).map_err(|err| {
+            InputError::new(display_dir, format!("cannot read the directory: {err}"))
+        })?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|err| {
+                InputError::new(display_dir, format!("cannot read the directory: {err}"))
+            })?;
+            let is_file = entry.file_type().map(|t| !t.is_dir()).unwrap_or(false);
+            if let (true, Some(name)) = (is_file, entry.file_name().to_str()) {
+                names.push(name.to_string());
+            }
+        }
+        names.sort();
+
+        let mut config = ModuleConfig::empty(dir, display_dir);
+        for name in &names {
+            let display = display_join(display_dir, name);
+            if name.ends_with(".tf.json") {
+                config.notes.push(format!(
+                    "{}: JSON configuration files are not read",
+                    display.display()
+                ));
+            } else if name.ends_with(".tf") && is_override(name) {
+                config.notes.push(format!(
+                    "{}: override files are not merged; the settings they change were scanned \
+                     as the other files write them",
+                    display.display()
+                ));
+            } else if name.ends_with(".tf") {
+                let (file, body) = parse_file(&dir.join(name), &display)?;
+                config.add_file(file, body)?;
+            }
+        }
+        config.check_unique()?;
+        Ok(config)
+    }
+
+    /// A configuration made of one file (a policy file).
+    pub fn read_file(path: &Path, display: &Path) -> Result<ModuleConfig, InputError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let display_dir = display.parent().unwrap_or(Path::new(""));
+        let mut config = ModuleConfig::empty(dir, display_dir);
+        let (file, body) = parse_file(path, display)?;
+        config.add_file(file, body)?;
+        config.check_unique()?;
+        Ok(config)
+    }
+
+    fn add_file(&mut self, file: SourceFile, body: Body) -> Result<(), InputError> {
+        let index = self.files.len();
+        for block in body.into_blocks() {
+            let line = file.line(block.ident.span()).unwrap_or(1);
+            let error = |message: String| InputError::new(&file.display, message).at_line(line);
+            match block.ident.as_str() {
+                "resource" | "data" => {
+                    let mode = if block.ident.as_str() == "data" {
+                        Mode::Data
+                    } else {
+                        Mode::Managed
+                    };
+                    let [resource_type, name] = labels::<2>(&block).ok_or_else(|| {
+                        error(format!(
+                            "a `{}` block needs two labels: expected the type and the name",
+                            block.ident.as_str()
+                        ))
+                    })?;
+                    self.resources.push(ResourceDecl {
+                        mode,
+                        resource_type,
+                        name,
+                        body: block.body,
+                        file: index,
+                        line,
+                    });
+                }
+                "module" => {
+                    let [name] = labels::<1>(&block).ok_or_else(|| {
+                        error("a `module` block needs one label: expected its name".into())
+                    })?;
+                    self.modules.push(ModuleCallDecl {
+                        name,
+                        body: block.body,
+                        file: index,
+                        line,
+                    });
+                }
+                "variable" => {
+                    let [name] = labels::<1>(&block).ok_or_else(|| {
+                        error("a `variable` block needs one label: expected its name".into())
+                    })?;
+                    let body = block.body;
+                    let literal_from_cli = match body.get_attribute("type") {
+                        None => true,
+                        Some(ty) => {
+                            matches!(&ty.value, Expression::Variable(v) if v.as_str() == "string")
+                        }
+                    };
+                    self.variables.push(VariableDecl {
+                        name,
+                        file: index,
+                        line,
+                        sensitive: is_true(&body, "sensitive"),
+                        literal_from_cli,
+                        default: body.get_attribute("default").map(|a| a.value.clone()),
+                    });
+                }
+                "locals" => {
+                    for attribute in block.body.into_attributes() {
+                        self.locals.push(LocalDecl {
+                            name: attribute.key.as_str().to_string(),
+                            file: index,
+                            line: file.line(attribute.key.span()).unwrap_or(line),
+                            value: attribute.value,
+                        });
+                    }
+                }
+                "provider" => {
+                    let [name] = labels::<1>(&block).ok_or_else(|| {
+                        error("a `provider` block needs one label: expected its name".into())
+                    })?;
+                    let alias = block
+                        .body
+                        .get_attribute("alias")
+                        .and_then(|a| a.value.as_str().map(str::to_string));
+                    self.providers.push(ProviderDecl {
+                        name,
+                        alias,
+                        body: block.body,
+                    });
+                }
+                "output" => {
+                    let [name] = labels::<1>(&block).ok_or_else(|| {
+                        error("an `output` block needs one label: expected its name".into())
+                    })?;
+                    let body = block.body;
+                    self.outputs.push(OutputDecl {
+                        name,
+                        file: index,
+                        line,
+                        sensitive: is_true(&body, "sensitive"),
+                        value: body.get_attribute("value").map(|a| a.value.clone()),
+                    });
+                }
+                // `terraform`, `moved`, `import`, `removed`, `check` and the like declare
+                // nothing the scan judges.
+                _ => {}
+            }
+        }
+        self.files.push(file);
+        Ok(())
+    }
+
+    /// Terraform rejects a name declared twice; so does the scan, rather than pick one.
+    fn check_unique(&self) -> Result<(), InputError> {
+        let resources = self.resources.iter().map(|r| {
+            let prefix = if r.mode == Mode::Data { "data." } else { "" };
+            let address = format!("{prefix}{}.{}", r.resource_type, r.name);
+            (address, r.file, r.line)
+        });
+        let modules = self
+            .modules
+            .iter()
+            .map(|m| (format!("module.{}", m.name), m.file, m.line));
+        let variables = self
+            .variables
+            .iter()
+            .map(|v| (format!("variable \"{}\"", v.name), v.file, v.line));
+        let locals = self
+            .locals
+            .iter()
+            .map(|l| (format!("local.{}", l.name), l.file, l.line));
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|o| (format!("output \"{}\"", o.name), o.file, o.line));
+
+        let mut seen = HashSet::new();
+        for (name, file, line) in resources
+            .chain(modules)
+            .chain(variables)
+            .chain(locals)
+            .chain(outputs)
+        {
+            if !seen.insert(name.clone()) {
+                let file = self
+                    .files
+                    .get(file)
+                    .map_or(self.display_dir.clone(), |f| f.display.clone());
+                return Err(InputError::new(
+                    file,
+                    format!("{name} is declared twice; expected each name once per module"),
+                )
+                .at_line(line));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The labels of a block, when it has exactly `N`.
+fn labels<const N: usize>(block: &Block) -> Option<[String; N]> {
+    if block.labels.len() != N {
+        return None;
+    }
+    let labels: Vec<String> = block
+        .labels
+        .iter()
+        .map(|l| l.as_str().to_string())
+        .collect();
+    labels.try_into().ok()
+}
+
+/// Whether an attribute is the literal `true`.
+fn is_true(body: &Body, name: &str) -> bool {
+    body.get_attribute(name)
+        .is_some_and(|a| a.value.as_bool() == Some(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hcl::source::parse_text;
+
+    fn config(text: &str) -> Result<ModuleConfig, InputError> {
+        let (file, body) = parse_text(text, Path::new("main.tf"))?;
+        let mut config = ModuleConfig::empty(Path::new("."), Path::new(""));
+        config.add_file(file, body)?;
+        config.check_unique()?;
+        Ok(config)
+    }
+
+    #[test]
+    fn declarations_are_gathered_by_kind() {
+        let config = config(
+            r#"
+variable "a" {
+  type      = string
+  sensitive = true
+}
+variable "b" { type = list(string) }
+locals { x = 1 }
+resource "aws_s3_bucket" "b" {}
+data "aws_kms_key" "k" {}
+module "m" { source = "./m" }
+provider "aws" { alias = "eu" }
+output "o" { value = 1 }
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.variables.len(), 2);
+        assert!(config.variables[0].sensitive && config.variables[0].literal_from_cli);
+        assert!(!config.variables[1].literal_from_cli);
+        assert_eq!(config.locals[0].name, "x");
+        assert_eq!(config.resources[1].mode, Mode::Data);
+        assert_eq!(config.resources[0].line, 8);
+        assert_eq!(config.modules[0].name, "m");
+        assert_eq!(config.providers[0].alias.as_deref(), Some("eu"));
+        assert_eq!(config.outputs[0].name, "o");
+    }
+
+    #[test]
+    fn a_resource_without_its_name_is_an_input_error() {
+        let err = config("\nresource \"aws_s3_bucket\" {}\n").err().unwrap();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("two labels"));
+    }
+
+    #[test]
+    fn a_local_declared_twice_is_an_input_error() {
+        let err = config("locals {\n  a = 1\n}\n\nlocals {\n  a = 2\n}\n")
+            .err()
+            .unwrap();
+        assert_eq!(err.line, Some(6));
+        assert!(err.message.contains("local.a"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_resource_declared_twice_is_an_input_error() {
+        let err = config("resource \"a_b\" \"x\" {}\nresource \"a_b\" \"x\" {}\n")
+            .err()
+            .unwrap();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("a_b.x"));
+    }
+}

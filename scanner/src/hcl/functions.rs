@@ -1,0 +1,1362 @@
+//! Terraform's built-in functions, as a table by name.
+//!
+//! A function is applied only to arguments known at the top level; an unknown, sensitive or
+//! erroneous argument decides the result, and a choice between values is applied branch by
+//! branch (see [`lift`]). A function missing from the table returns unknown: the scanner never
+//! guesses what a function it does not implement would return.
+
+use super::eval::{blocked_like, lift, Shared};
+use super::val::{format_number, Kind, Refs, Val, MAX_STRING_BYTES};
+use std::collections::BTreeMap;
+
+/// The most elements a function may build (`range`, `chunklist`...), so that a configuration
+/// cannot make the scanner allocate without bound.
+const MAX_ELEMENTS: usize = 1 << 20;
+
+/// The widest field `format` pads to.
+const MAX_FORMAT_WIDTH: usize = 1024;
+
+/// Where the references of a result come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The result is computed from every argument: it depends on all their references.
+    Computed,
+    /// The result is made of the arguments' elements, which keep their own references; only
+    /// the arguments' top-level references are added.
+    Structural,
+}
+
+type Body = fn(&[Val]) -> Result<Val, Val>;
+
+struct Function {
+    name: &'static str,
+    min_args: usize,
+    /// `None` for variadic functions.
+    max_args: Option<usize>,
+    shape: Shape,
+    body: Body,
+}
+
+const fn f(name: &'static str, args: usize, shape: Shape, body: Body) -> Function {
+    Function {
+        name,
+        min_args: args,
+        max_args: Some(args),
+        shape,
+        body,
+    }
+}
+
+const fn variadic(name: &'static str, min_args: usize, shape: Shape, body: Body) -> Function {
+    Function {
+        name,
+        min_args,
+        max_args: None,
+        shape,
+        body,
+    }
+}
+
+const fn between(
+    name: &'static str,
+    min_args: usize,
+    max_args: usize,
+    shape: Shape,
+    body: Body,
+) -> Function {
+    Function {
+        name,
+        min_args,
+        max_args: Some(max_args),
+        shape,
+        body,
+    }
+}
+
+use Shape::{Computed as C, Structural as S};
+
+/// Every function evaluated, sorted by name (a test checks the order, lookups rely on it).
+static FUNCTIONS: &[Function] = &[
+    f("abs", 1, C, |a| Ok(Val::number(number(&a[0])?.abs()))),
+    f("alltrue", 1, C, alltrue),
+    f("anytrue", 1, C, anytrue),
+    f("ceil", 1, C, |a| Ok(Val::number(number(&a[0])?.ceil()))),
+    f("chomp", 1, C, |a| {
+        Ok(Val::string(text(&a[0])?.trim_end_matches(['\n', '\r'])))
+    }),
+    f("chunklist", 2, S, chunklist),
+    variadic("coalesce", 1, S, coalesce),
+    variadic("coalescelist", 1, S, coalescelist),
+    f("compact", 1, S, compact),
+    variadic("concat", 0, S, concat),
+    f("contains", 2, C, contains),
+    f("distinct", 1, S, distinct),
+    f("element", 2, S, element),
+    f("endswith", 2, C, |a| {
+        Ok(Val::bool(text(&a[0])?.ends_with(text(&a[1])?.as_str())))
+    }),
+    f("flatten", 1, S, flatten),
+    f("floor", 1, C, |a| Ok(Val::number(number(&a[0])?.floor()))),
+    variadic("format", 1, C, format),
+    variadic("formatlist", 1, C, formatlist),
+    f("indent", 2, C, indent),
+    f("index", 2, C, index),
+    variadic("join", 2, C, join),
+    f("jsondecode", 1, C, jsondecode),
+    f("jsonencode", 1, C, jsonencode),
+    f("keys", 1, C, keys),
+    f("length", 1, C, length),
+    between("lookup", 2, 3, S, lookup),
+    f("lower", 1, C, |a| {
+        Ok(Val::string(text(&a[0])?.to_lowercase()))
+    }),
+    variadic("max", 1, C, |a| extreme(a, f64::max)),
+    variadic("merge", 0, S, merge),
+    variadic("min", 1, C, |a| extreme(a, f64::min)),
+    f("one", 1, S, one),
+    f("parseint", 2, C, parseint),
+    f("pow", 2, C, |a| {
+        Ok(Val::number(number(&a[0])?.powf(number(&a[1])?)))
+    }),
+    between("range", 1, 3, C, range),
+    f("replace", 3, C, replace),
+    f("reverse", 1, S, |a| {
+        Ok(Val::list(list(&a[0])?.iter().rev().cloned().collect()))
+    }),
+    variadic("setintersection", 1, S, setintersection),
+    variadic("setsubtract", 2, S, setsubtract),
+    variadic("setunion", 1, S, setunion),
+    f("signum", 1, C, |a| {
+        let n = number(&a[0])?;
+        Ok(Val::number(if n == 0.0 { 0.0 } else { n.signum() }))
+    }),
+    f("slice", 3, S, slice),
+    f("sort", 1, S, sort),
+    f("split", 2, C, split),
+    f("startswith", 2, C, |a| {
+        Ok(Val::bool(text(&a[0])?.starts_with(text(&a[1])?.as_str())))
+    }),
+    f("strcontains", 2, C, |a| {
+        Ok(Val::bool(text(&a[0])?.contains(text(&a[1])?.as_str())))
+    }),
+    f("strrev", 1, C, |a| {
+        Ok(Val::string(text(&a[0])?.chars().rev().collect::<String>()))
+    }),
+    f("substr", 3, C, substr),
+    f("sum", 1, C, sum),
+    f("title", 1, C, title),
+    f("tobool", 1, C, tobool),
+    f("tolist", 1, S, tolist),
+    f("tomap", 1, S, tomap),
+    f("tonumber", 1, C, tonumber),
+    f("toset", 1, S, toset),
+    f("tostring", 1, C, tostring),
+    f("trim", 2, C, |a| {
+        let cutset = text(&a[1])?;
+        Ok(Val::string(
+            text(&a[0])?.trim_matches(|c| cutset.contains(c)),
+        ))
+    }),
+    f("trimprefix", 2, C, |a| {
+        let (s, prefix) = (text(&a[0])?, text(&a[1])?);
+        Ok(Val::string(s.strip_prefix(prefix.as_str()).unwrap_or(&s)))
+    }),
+    f("trimspace", 1, C, |a| Ok(Val::string(text(&a[0])?.trim()))),
+    f("trimsuffix", 2, C, |a| {
+        let (s, suffix) = (text(&a[0])?, text(&a[1])?);
+        Ok(Val::string(s.strip_suffix(suffix.as_str()).unwrap_or(&s)))
+    }),
+    f("upper", 1, C, |a| {
+        Ok(Val::string(text(&a[0])?.to_uppercase()))
+    }),
+    f("values", 1, S, values),
+    f("zipmap", 2, S, zipmap),
+];
+
+/// Functions that look at their arguments in order and stop at the first that decides, so an
+/// unknown argument after it does not matter: they see every argument as it is.
+const IN_ORDER: &[&str] = &["coalesce", "coalescelist"];
+
+/// Functions deliberately left unevaluated, and why: their result is unknown.
+const UNEVALUATED: &[(&str, &str)] = &[
+    (
+        "file",
+        "reads a file at plan time; its content is not part of the scanned configuration",
+    ),
+    ("filebase64", "reads a file at plan time"),
+    ("fileexists", "depends on files at plan time"),
+    ("fileset", "depends on files at plan time"),
+    (
+        "templatefile",
+        "renders a template file the scan does not read",
+    ),
+    ("regex", "regular expressions are not evaluated"),
+    ("regexall", "regular expressions are not evaluated"),
+    ("cidrsubnet", "network address arithmetic is not evaluated"),
+    ("cidrhost", "network address arithmetic is not evaluated"),
+    ("cidrnetmask", "network address arithmetic is not evaluated"),
+    ("cidrsubnets", "network address arithmetic is not evaluated"),
+    ("timestamp", "the time is only known at apply"),
+    ("plantimestamp", "the time is only known at plan"),
+    ("uuid", "a new value is made at apply"),
+    ("bcrypt", "a new value is made at apply"),
+    ("yamldecode", "YAML is not decoded"),
+    ("yamlencode", "YAML is not encoded"),
+];
+
+/// Calls a built-in function with evaluated arguments.
+pub(crate) fn call(name: &str, args: Vec<Val>, shared: &Shared) -> Val {
+    let deep_refs = args
+        .iter()
+        .fold(Refs::default(), |acc, arg| acc.union(&arg.deep_refs()));
+    match name {
+        "sensitive" if args.len() == 1 => return Val::sensitive().with_refs(&deep_refs),
+        // The scanner never held the content of a sensitive value, so it stays sensitive.
+        "nonsensitive" if args.len() == 1 => {
+            return args.into_iter().next().unwrap_or_else(Val::null)
+        }
+        _ => {}
+    }
+
+    let Some(function) = find(name) else {
+        match UNEVALUATED
+            .iter()
+            .find(|(unevaluated, _)| *unevaluated == name)
+        {
+            Some((_, why)) => shared.note(format!(
+                "{name}() is not evaluated ({why}); its results are treated as unknown"
+            )),
+            None => shared.note(format!(
+                "{name}() is not a function the scanner evaluates; its results are treated as \
+                 unknown"
+            )),
+        }
+        return Val::unknown().with_refs(&deep_refs);
+    };
+    let arity_ok =
+        args.len() >= function.min_args && function.max_args.is_none_or(|max| args.len() <= max);
+    if !arity_ok {
+        return Val::error();
+    }
+
+    let mut apply = |known: &[Val]| match (function.body)(known) {
+        Ok(value) | Err(value) => value,
+    };
+    let result = if IN_ORDER.contains(&function.name) {
+        apply(&args)
+    } else {
+        lift(&args, &mut apply)
+    };
+    if function.shape == Shape::Computed || result.is_blocked() {
+        result.with_refs(&deep_refs)
+    } else {
+        let top_refs = args
+            .iter()
+            .fold(Refs::default(), |acc, arg| acc.union(&arg.refs));
+        result.with_refs(&top_refs)
+    }
+}
+
+fn find(name: &str) -> Option<&'static Function> {
+    FUNCTIONS
+        .binary_search_by(|function| function.name.cmp(name))
+        .ok()
+        .map(|i| &FUNCTIONS[i])
+}
+
+// ----- argument helpers: each returns the value standing for the result when the argument
+// cannot be used -----
+
+fn known(value: &Val) -> Result<&Val, Val> {
+    if value.is_blocked() {
+        Err(blocked_like(value))
+    } else {
+        Ok(value)
+    }
+}
+
+fn text(value: &Val) -> Result<String, Val> {
+    known(value)?.to_text().ok_or_else(Val::error)
+}
+
+fn number(value: &Val) -> Result<f64, Val> {
+    known(value)?.as_number().ok_or_else(Val::error)
+}
+
+fn integer(value: &Val) -> Result<i64, Val> {
+    let n = number(value)?;
+    if n.fract() == 0.0 && n.abs() < 9e15 {
+        Ok(n as i64)
+    } else {
+        Err(Val::error())
+    }
+}
+
+fn boolean(value: &Val) -> Result<bool, Val> {
+    known(value)?.as_bool().ok_or_else(Val::error)
+}
+
+fn list(value: &Val) -> Result<&[Val], Val> {
+    known(value)?.as_list().ok_or_else(Val::error)
+}
+
+fn map(value: &Val) -> Result<&BTreeMap<String, Val>, Val> {
+    known(value)?.as_map().ok_or_else(Val::error)
+}
+
+fn texts(items: &[Val]) -> Result<Vec<String>, Val> {
+    items.iter().map(text).collect()
+}
+
+fn limited(len: usize) -> Result<(), Val> {
+    if len > MAX_ELEMENTS {
+        Err(Val::error())
+    } else {
+        Ok(())
+    }
+}
+
+// ----- collections -----
+
+fn alltrue(args: &[Val]) -> Result<Val, Val> {
+    let mut all = true;
+    for item in list(&args[0])? {
+        all &= boolean(item)?;
+    }
+    Ok(Val::bool(all))
+}
+
+fn anytrue(args: &[Val]) -> Result<Val, Val> {
+    let mut any = false;
+    for item in list(&args[0])? {
+        any |= boolean(item)?;
+    }
+    Ok(Val::bool(any))
+}
+
+fn chunklist(args: &[Val]) -> Result<Val, Val> {
+    let items = list(&args[0])?;
+    let size = integer(&args[1])?;
+    if size < 0 {
+        return Err(Val::error());
+    }
+    if size == 0 {
+        return Ok(Val::list(vec![Val::list(items.to_vec())]));
+    }
+    Ok(Val::list(
+        items
+            .chunks(size as usize)
+            .map(|chunk| Val::list(chunk.to_vec()))
+            .collect(),
+    ))
+}
+
+fn coalesce(args: &[Val]) -> Result<Val, Val> {
+    for arg in args {
+        let arg = known(arg)?;
+        let empty = arg.is_null() || arg.as_str() == Some("");
+        if !empty {
+            return Ok(arg.clone());
+        }
+    }
+    Err(Val::error())
+}
+
+fn coalescelist(args: &[Val]) -> Result<Val, Val> {
+    for arg in args {
+        if !list(arg)?.is_empty() {
+            return Ok(arg.clone());
+        }
+    }
+    Ok(Val::list(Vec::new()))
+}
+
+fn compact(args: &[Val]) -> Result<Val, Val> {
+    let mut kept = Vec::new();
+    for item in list(&args[0])? {
+        let item = known(item)?;
+        if !(item.is_null() || item.as_str() == Some("")) {
+            kept.push(item.clone());
+        }
+    }
+    Ok(Val::list(kept))
+}
+
+fn concat(args: &[Val]) -> Result<Val, Val> {
+    let mut all = Vec::new();
+    for arg in args {
+        all.extend(
+            list(arg)?
+                .iter()
+                .map(|item| item.clone().with_refs(&arg.refs)),
+        );
+        limited(all.len())?;
+    }
+    Ok(Val::list(all))
+}
+
+fn contains(args: &[Val]) -> Result<Val, Val> {
+    let mut unknown = false;
+    for item in list(&args[0])? {
+        match item.equals(&args[1]) {
+            Some(true) => return Ok(Val::bool(true)),
+            Some(false) => {}
+            None => unknown = true,
+        }
+    }
+    if unknown {
+        Err(Val::unknown())
+    } else {
+        Ok(Val::bool(false))
+    }
+}
+
+/// Removes duplicates, keeping the first of each; needs every element known.
+fn dedup(items: Vec<Val>) -> Result<Vec<Val>, Val> {
+    let mut kept: Vec<Val> = Vec::new();
+    for item in items {
+        if !item.is_wholly_known() {
+            return Err(blocked_like(&item));
+        }
+        match kept.iter_mut().find(|k| k.equals(&item) == Some(true)) {
+            Some(existing) => existing.refs = existing.refs.union(&item.refs),
+            None => kept.push(item),
+        }
+    }
+    Ok(kept)
+}
+
+fn distinct(args: &[Val]) -> Result<Val, Val> {
+    Ok(Val::list(dedup(list(&args[0])?.to_vec())?))
+}
+
+fn element(args: &[Val]) -> Result<Val, Val> {
+    let items = list(&args[0])?;
+    let index = integer(&args[1])?;
+    if items.is_empty() || index < 0 {
+        return Err(Val::error());
+    }
+    Ok(items[index as usize % items.len()].clone())
+}
+
+fn flatten(args: &[Val]) -> Result<Val, Val> {
+    fn walk(items: &[Val], out: &mut Vec<Val>) -> Result<(), Val> {
+        for item in items {
+            match &item.kind {
+                Kind::List(inner) => {
+                    let inner: Vec<Val> = inner
+                        .iter()
+                        .map(|i| i.clone().with_refs(&item.refs))
+                        .collect();
+                    walk(&inner, out)?;
+                }
+                // An unknown element might be a list to flatten: the shape is unknown.
+                Kind::Unknown | Kind::AnyOf(_) | Kind::Sensitive | Kind::Error => {
+                    return Err(blocked_like(item))
+                }
+                _ => out.push(item.clone()),
+            }
+            limited(out.len())?;
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(list(&args[0])?, &mut out)?;
+    Ok(Val::list(out))
+}
+
+fn index(args: &[Val]) -> Result<Val, Val> {
+    for (i, item) in list(&args[0])?.iter().enumerate() {
+        match item.equals(&args[1]) {
+            Some(true) => return Ok(Val::number(i as f64)),
+            Some(false) => {}
+            None => return Err(Val::unknown()),
+        }
+    }
+    Err(Val::error())
+}
+
+fn keys(args: &[Val]) -> Result<Val, Val> {
+    Ok(Val::list(
+        map(&args[0])?
+            .keys()
+            .map(|k| Val::string(k.as_str()))
+            .collect(),
+    ))
+}
+
+fn length(args: &[Val]) -> Result<Val, Val> {
+    let value = known(&args[0])?;
+    let len = match &value.kind {
+        Kind::List(items) => items.len(),
+        Kind::Map(map) => map.len(),
+        Kind::String(s) => s.chars().count(),
+        _ => return Err(Val::error()),
+    };
+    Ok(Val::number(len as f64))
+}
+
+fn lookup(args: &[Val]) -> Result<Val, Val> {
+    let entries = map(&args[0])?;
+    let key = text(&args[1])?;
+    match (entries.get(&key), args.get(2)) {
+        (Some(found), _) => Ok(found.clone()),
+        (None, Some(default)) => Ok(default.clone()),
+        (None, None) => Err(Val::error()),
+    }
+}
+
+fn merge(args: &[Val]) -> Result<Val, Val> {
+    let mut merged = BTreeMap::new();
+    for arg in args {
+        if arg.is_null() {
+            continue;
+        }
+        for (key, value) in map(arg)? {
+            merged.insert(key.clone(), value.clone().with_refs(&arg.refs));
+        }
+    }
+    Ok(Val::map(merged))
+}
+
+fn one(args: &[Val]) -> Result<Val, Val> {
+    match list(&args[0])? {
+        [] => Ok(Val::null()),
+        [only] => Ok(only.clone()),
+        _ => Err(Val::error()),
+    }
+}
+
+fn range(args: &[Val]) -> Result<Val, Val> {
+    let numbers: Vec<f64> = args.iter().map(number).collect::<Result<_, _>>()?;
+    let (start, end, step) = match numbers.as_slice() {
+        [end] => (0.0, *end, 1.0),
+        [start, end] => (*start, *end, if start <= end { 1.0 } else { -1.0 }),
+        [start, end, step] => (*start, *end, *step),
+        _ => return Err(Val::error()),
+    };
+    if step == 0.0 || (step > 0.0 && start > end) || (step < 0.0 && start < end) {
+        return if start == end {
+            Ok(Val::list(Vec::new()))
+        } else {
+            Err(Val::error())
+        };
+    }
+    let count = ((end - start) / step).ceil();
+    if !(0.0..=MAX_ELEMENTS as f64).contains(&count) {
+        return Err(Val::error());
+    }
+    Ok(Val::list(
+        (0..count as usize)
+            .map(|i| Val::number(start + step * i as f64))
+            .collect(),
+    ))
+}
+
+/// Sorted, duplicate-free elements, as Terraform orders the elements of a set.
+fn as_set(items: &[Val]) -> Result<Vec<Val>, Val> {
+    let mut set = dedup(items.to_vec())?;
+    set.sort_by(|a, b| match (&a.kind, &b.kind) {
+        (Kind::Number(x), Kind::Number(y)) => x.total_cmp(y),
+        _ => a.to_text().cmp(&b.to_text()),
+    });
+    Ok(set)
+}
+
+fn setunion(args: &[Val]) -> Result<Val, Val> {
+    let mut all = Vec::new();
+    for arg in args {
+        all.extend(
+            list(arg)?
+                .iter()
+                .map(|item| item.clone().with_refs(&arg.refs)),
+        );
+        limited(all.len())?;
+    }
+    Ok(Val::list(as_set(&all)?))
+}
+
+fn setintersection(args: &[Val]) -> Result<Val, Val> {
+    let mut kept = as_set(list(&args[0])?)?;
+    for arg in &args[1..] {
+        let other = as_set(list(arg)?)?;
+        kept.retain(|item| other.iter().any(|o| o.equals(item) == Some(true)));
+    }
+    Ok(Val::list(kept))
+}
+
+fn setsubtract(args: &[Val]) -> Result<Val, Val> {
+    let mut kept = as_set(list(&args[0])?)?;
+    let removed = as_set(list(&args[1])?)?;
+    kept.retain(|item| !removed.iter().any(|r| r.equals(item) == Some(true)));
+    Ok(Val::list(kept))
+}
+
+fn slice(args: &[Val]) -> Result<Val, Val> {
+    let items = list(&args[0])?;
+    let (start, end) = (integer(&args[1])?, integer(&args[2])?);
+    if start < 0 || end < start || end as usize > items.len() {
+        return Err(Val::error());
+    }
+    Ok(Val::list(items[start as usize..end as usize].to_vec()))
+}
+
+fn sort(args: &[Val]) -> Result<Val, Val> {
+    let items = list(&args[0])?;
+    let mut keyed: Vec<(String, Val)> = items
+        .iter()
+        .map(|item| Ok((text(item)?, item.clone())))
+        .collect::<Result<_, Val>>()?;
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Val::list(keyed.into_iter().map(|(_, item)| item).collect()))
+}
+
+fn sum(args: &[Val]) -> Result<Val, Val> {
+    let items = list(&args[0])?;
+    if items.is_empty() {
+        return Err(Val::error());
+    }
+    let mut total = 0.0;
+    for item in items {
+        total += number(item)?;
+    }
+    Ok(Val::number(total))
+}
+
+fn tolist(args: &[Val]) -> Result<Val, Val> {
+    let value = known(&args[0])?;
+    match &value.kind {
+        Kind::List(_) | Kind::Null => Ok(value.clone()),
+        _ => Err(Val::error()),
+    }
+}
+
+fn tomap(args: &[Val]) -> Result<Val, Val> {
+    let value = known(&args[0])?;
+    match &value.kind {
+        Kind::Map(_) | Kind::Null => Ok(value.clone()),
+        _ => Err(Val::error()),
+    }
+}
+
+fn toset(args: &[Val]) -> Result<Val, Val> {
+    let value = known(&args[0])?;
+    match &value.kind {
+        Kind::Null => Ok(value.clone()),
+        Kind::List(items) => Ok(Val::list(as_set(items)?)),
+        _ => Err(Val::error()),
+    }
+}
+
+fn values(args: &[Val]) -> Result<Val, Val> {
+    Ok(Val::list(map(&args[0])?.values().cloned().collect()))
+}
+
+fn zipmap(args: &[Val]) -> Result<Val, Val> {
+    let names = texts(list(&args[0])?)?;
+    let values = list(&args[1])?;
+    if names.len() != values.len() {
+        return Err(Val::error());
+    }
+    Ok(Val::map(
+        names.into_iter().zip(values.iter().cloned()).collect(),
+    ))
+}
+
+// ----- conversions -----
+
+fn tobool(args: &[Val]) -> Result<Val, Val> {
+    let value = known(&args[0])?;
+    if value.is_null() {
+        return Ok(Val::null());
+    }
+    value.as_bool().map(Val::bool).ok_or_else(Val::error)
+}
+
+fn tonumber(args: &[Val]) -> Result<Val, Val> {
+    let value = known(&args[0])?;
+    if value.is_null() {
+        return Ok(Val::null());
+    }
+    value.as_number().map(Val::number).ok_or_else(Val::error)
+}
+
+fn tostring(args: &[Val]) -> Result<Val, Val> {
+    let value = known(&args[0])?;
+    if value.is_null() {
+        return Ok(Val::null());
+    }
+    value.to_text().map(Val::string).ok_or_else(Val::error)
+}
+
+fn parseint(args: &[Val]) -> Result<Val, Val> {
+    let digits = text(&args[0])?;
+    let base = integer(&args[1])?;
+    if !(2..=62).contains(&base) {
+        return Err(Val::error());
+    }
+    if base > 36 {
+        // Bases above 36 are valid in Terraform but not evaluated here.
+        return Err(Val::unknown());
+    }
+    i64::from_str_radix(&digits, base as u32)
+        .map(|n| Val::number(n as f64))
+        .map_err(|_| Val::error())
+}
+
+fn extreme(args: &[Val], pick: fn(f64, f64) -> f64) -> Result<Val, Val> {
+    let mut best: Option<f64> = None;
+    for arg in args {
+        let n = number(arg)?;
+        best = Some(best.map_or(n, |b| pick(b, n)));
+    }
+    best.map(Val::number).ok_or_else(Val::error)
+}
+
+// ----- strings -----
+
+fn indent(args: &[Val]) -> Result<Val, Val> {
+    let spaces = integer(&args[0])?;
+    if !(0..=MAX_FORMAT_WIDTH as i64).contains(&spaces) {
+        return Err(Val::error());
+    }
+    let pad = format!("\n{}", " ".repeat(spaces as usize));
+    let subject = text(&args[1])?;
+    if subject.len() + subject.matches('\n').count() * pad.len() > MAX_STRING_BYTES {
+        return Err(Val::error());
+    }
+    Ok(Val::string(subject.replace('\n', &pad)))
+}
+
+fn join(args: &[Val]) -> Result<Val, Val> {
+    let separator = text(&args[0])?;
+    let mut pieces = Vec::new();
+    for arg in &args[1..] {
+        pieces.extend(texts(list(arg)?)?);
+    }
+    let total = pieces
+        .iter()
+        .map(|p| p.len() + separator.len())
+        .sum::<usize>();
+    if total > MAX_STRING_BYTES {
+        return Err(Val::error());
+    }
+    Ok(Val::string(pieces.join(&separator)))
+}
+
+fn replace(args: &[Val]) -> Result<Val, Val> {
+    let subject = text(&args[0])?;
+    let search = text(&args[1])?;
+    let replacement = text(&args[2])?;
+    // A search string in slashes is a regular expression, which is not evaluated.
+    if search.len() > 1 && search.starts_with('/') && search.ends_with('/') {
+        return Err(Val::unknown());
+    }
+    if search.is_empty() {
+        return Ok(Val::string(subject));
+    }
+    let growth = replacement.len().saturating_sub(search.len());
+    let longest = subject.len() + subject.matches(search.as_str()).count() * growth;
+    if longest > MAX_STRING_BYTES {
+        return Err(Val::error());
+    }
+    Ok(Val::string(subject.replace(&search, &replacement)))
+}
+
+fn split(args: &[Val]) -> Result<Val, Val> {
+    let separator = text(&args[0])?;
+    let subject = text(&args[1])?;
+    let pieces: Vec<Val> = if separator.is_empty() {
+        subject
+            .chars()
+            .map(|c| Val::string(c.to_string()))
+            .collect()
+    } else {
+        subject.split(separator.as_str()).map(Val::string).collect()
+    };
+    Ok(Val::list(pieces))
+}
+
+fn substr(args: &[Val]) -> Result<Val, Val> {
+    let chars: Vec<char> = text(&args[0])?.chars().collect();
+    let len = chars.len() as i64;
+    let mut offset = integer(&args[1])?;
+    let length = integer(&args[2])?;
+    if offset < 0 {
+        offset += len;
+    }
+    if offset < 0 || offset > len {
+        return Err(Val::error());
+    }
+    let end = if length < 0 {
+        len
+    } else {
+        (offset + length).min(len)
+    };
+    Ok(Val::string(
+        chars[offset as usize..end as usize]
+            .iter()
+            .collect::<String>(),
+    ))
+}
+
+fn title(args: &[Val]) -> Result<Val, Val> {
+    let mut titled = String::new();
+    let mut at_word_start = true;
+    for c in text(&args[0])?.chars() {
+        if at_word_start {
+            titled.extend(c.to_uppercase());
+        } else {
+            titled.push(c);
+        }
+        at_word_start = !c.is_alphanumeric();
+    }
+    Ok(Val::string(titled))
+}
+
+/// `format` with the verbs configurations use: `%s %d %f %e %g %t %q %v %x %X %o %b %%`,
+/// flags `- + 0 space`, width, precision and explicit argument indexes (`%[2]s`).
+fn format(args: &[Val]) -> Result<Val, Val> {
+    let spec = text(&args[0])?;
+    let mut out = String::new();
+    let mut next_arg = 1;
+    let mut chars = spec.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            out.push('%');
+            continue;
+        }
+
+        let mut left = false;
+        let mut zero = false;
+        let mut plus = false;
+        while let Some(&flag) = chars.peek() {
+            match flag {
+                '-' => left = true,
+                '0' => zero = true,
+                '+' => plus = true,
+                ' ' | '#' => {}
+                _ => break,
+            }
+            chars.next();
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
+            next_arg = digits.parse::<usize>().map_err(|_| Val::error())?;
+        }
+        let width = read_number(&mut chars)?;
+        let precision = if chars.peek() == Some(&'.') {
+            chars.next();
+            Some(read_number(&mut chars)?.unwrap_or(0))
+        } else {
+            None
+        };
+        let verb = chars.next().ok_or_else(Val::error)?;
+        let arg = args.get(next_arg).ok_or_else(Val::error)?;
+        next_arg += 1;
+        let piece = format_verb(verb, arg, precision, plus)?;
+
+        let width = width.unwrap_or(0);
+        let fill = width.saturating_sub(piece.chars().count());
+        if out.len() + piece.len() + width > MAX_STRING_BYTES {
+            return Err(Val::error());
+        }
+        let numeric = matches!(verb, 'd' | 'f' | 'e' | 'g' | 'x' | 'X' | 'o' | 'b');
+        if left {
+            out.push_str(&piece);
+            out.extend(std::iter::repeat_n(' ', fill));
+        } else if zero && numeric {
+            let (sign, digits) = match piece.strip_prefix(['-', '+']) {
+                Some(rest) => (&piece[..1], rest),
+                None => ("", piece.as_str()),
+            };
+            out.push_str(sign);
+            out.extend(std::iter::repeat_n('0', fill));
+            out.push_str(digits);
+        } else {
+            out.extend(std::iter::repeat_n(' ', fill));
+            out.push_str(&piece);
+        }
+    }
+    Ok(Val::string(out))
+}
+
+/// `formatlist`: `format` applied element by element; list arguments must have one length,
+/// other arguments are repeated.
+fn formatlist(args: &[Val]) -> Result<Val, Val> {
+    let mut length: Option<usize> = None;
+    for arg in &args[1..] {
+        if let Some(items) = known(arg)?.as_list() {
+            match length {
+                Some(n) if n != items.len() => return Err(Val::error()),
+                _ => length = Some(items.len()),
+            }
+        }
+    }
+    let Some(length) = length else {
+        return Ok(Val::list(vec![format(args)?]));
+    };
+    let mut lines = Vec::with_capacity(length);
+    for i in 0..length {
+        let row: Vec<Val> = std::iter::once(args[0].clone())
+            .chain(args[1..].iter().map(|arg| match arg.as_list() {
+                Some(items) => items[i].clone(),
+                None => arg.clone(),
+            }))
+            .collect();
+        lines.push(format(&row)?);
+    }
+    Ok(Val::list(lines))
+}
+
+fn read_number(chars: &mut std::iter::Peekable<std::str::Chars>) -> Result<Option<usize>, Val> {
+    let mut digits = String::new();
+    while let Some(c) = chars.peek().copied().filter(char::is_ascii_digit) {
+        digits.push(c);
+        chars.next();
+    }
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    match digits.parse::<usize>() {
+        Ok(n) if n <= MAX_FORMAT_WIDTH => Ok(Some(n)),
+        _ => Err(Val::error()),
+    }
+}
+
+fn format_verb(verb: char, arg: &Val, precision: Option<usize>, plus: bool) -> Result<String, Val> {
+    let signed = |n: f64, body: String| {
+        if plus && n >= 0.0 {
+            format!("+{body}")
+        } else {
+            body
+        }
+    };
+    Ok(match verb {
+        's' => text(arg)?,
+        'v' => match &known(arg)?.kind {
+            Kind::List(_) | Kind::Map(_) => json_text(arg)?,
+            _ => text(arg)?,
+        },
+        'q' => serde_json::to_string(&text(arg)?).map_err(|_| Val::error())?,
+        't' => boolean(arg)?.to_string(),
+        'd' => {
+            let n = integer(arg)?;
+            signed(n as f64, n.to_string())
+        }
+        'f' => {
+            let n = number(arg)?;
+            signed(n, format!("{n:.*}", precision.unwrap_or(6)))
+        }
+        'e' => {
+            let n = number(arg)?;
+            signed(n, format!("{n:.*e}", precision.unwrap_or(6)))
+        }
+        'g' => {
+            let n = number(arg)?;
+            signed(n, format_number(n))
+        }
+        'x' => format!("{:x}", integer(arg)?),
+        'X' => format!("{:X}", integer(arg)?),
+        'o' => format!("{:o}", integer(arg)?),
+        'b' => format!("{:b}", integer(arg)?),
+        // Verbs Terraform has and this does not: unknown rather than a wrong string.
+        _ => return Err(Val::unknown()),
+    })
+}
+
+// ----- JSON -----
+
+fn jsonencode(args: &[Val]) -> Result<Val, Val> {
+    json_text(&args[0]).map(Val::string)
+}
+
+fn json_text(value: &Val) -> Result<String, Val> {
+    let json = to_json(value)?;
+    let text = serde_json::to_string(&json).map_err(|_| Val::error())?;
+    // Terraform's encoder escapes the characters HTML gives a meaning to.
+    Ok(text
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029"))
+}
+
+fn to_json(value: &Val) -> Result<serde_json::Value, Val> {
+    Ok(match &known(value)?.kind {
+        Kind::Null => serde_json::Value::Null,
+        Kind::Bool(b) => serde_json::Value::Bool(*b),
+        Kind::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => serde_json::Value::from(*n as i64),
+        Kind::Number(n) => serde_json::Number::from_f64(*n)
+            .map(serde_json::Value::Number)
+            .ok_or_else(Val::error)?,
+        Kind::String(s) => serde_json::Value::String(s.to_string()),
+        Kind::List(items) => {
+            serde_json::Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?)
+        }
+        Kind::Map(map) => serde_json::Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), to_json(v)?)))
+                .collect::<Result<_, Val>>()?,
+        ),
+        _ => return Err(Val::unknown()),
+    })
+}
+
+fn jsondecode(args: &[Val]) -> Result<Val, Val> {
+    let source = text(&args[0])?;
+    serde_json::from_str::<serde_json::Value>(&source)
+        .map(|json| Val::from_json(&json))
+        .map_err(|_| Val::error())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    fn run(name: &str, args: Vec<Val>) -> Value {
+        call(name, args, &Shared::new(1000)).to_value()
+    }
+
+    fn strings(items: &[&str]) -> Val {
+        Val::list(items.iter().map(|s| Val::string(*s)).collect())
+    }
+
+    #[test]
+    fn the_table_is_sorted_for_lookup() {
+        for pair in FUNCTIONS.windows(2) {
+            assert!(pair[0].name < pair[1].name, "{} out of order", pair[1].name);
+        }
+    }
+
+    #[test]
+    fn string_functions() {
+        assert_eq!(
+            run("join", vec![Val::string("-"), strings(&["a", "b"])]),
+            Value::from("a-b")
+        );
+        assert_eq!(
+            run("split", vec![Val::string(","), Val::string("x,y")]),
+            Value::List(vec!["x".into(), "y".into()])
+        );
+        assert_eq!(
+            run(
+                "replace",
+                vec![Val::string("a.b.c"), Val::string("."), Val::string("-")]
+            ),
+            Value::from("a-b-c")
+        );
+        assert_eq!(
+            run(
+                "substr",
+                vec![Val::string("hello"), Val::number(1.0), Val::number(3.0)]
+            ),
+            Value::from("ell")
+        );
+        assert_eq!(
+            run(
+                "substr",
+                vec![Val::string("hello"), Val::number(-3.0), Val::number(-1.0)]
+            ),
+            Value::from("llo")
+        );
+        assert_eq!(
+            run("trimspace", vec![Val::string("  x \n")]),
+            Value::from("x")
+        );
+        assert_eq!(
+            run(
+                "trimprefix",
+                vec![Val::string("acme-prod"), Val::string("acme-")]
+            ),
+            Value::from("prod")
+        );
+        assert_eq!(run("upper", vec![Val::string("kms")]), Value::from("KMS"));
+        assert_eq!(
+            run("title", vec![Val::string("patient records")]),
+            Value::from("Patient Records")
+        );
+    }
+
+    #[test]
+    fn format_pads_and_converts() {
+        let formatted = run(
+            "format",
+            vec![
+                Val::string("%s-%03d-%.2f-%t-%q-%%"),
+                Val::string("db"),
+                Val::number(7.0),
+                Val::number(1.5),
+                Val::bool(true),
+                Val::string("x"),
+            ],
+        );
+        assert_eq!(formatted, Value::from("db-007-1.50-true-\"x\"-%"));
+        assert_eq!(
+            run(
+                "format",
+                vec![
+                    Val::string("%[2]s/%[1]s"),
+                    Val::string("a"),
+                    Val::string("b")
+                ]
+            ),
+            Value::from("b/a")
+        );
+        assert_eq!(
+            run(
+                "format",
+                vec![Val::string("%s %s"), Val::string("only one")]
+            ),
+            Value::Unknown,
+            "a missing argument is an error, shown as unknown"
+        );
+    }
+
+    #[test]
+    fn formatlist_formats_each_element() {
+        assert_eq!(
+            run(
+                "formatlist",
+                vec![Val::string("arn:aws:s3:::%s/*"), strings(&["a", "b"])]
+            ),
+            Value::List(vec!["arn:aws:s3:::a/*".into(), "arn:aws:s3:::b/*".into()])
+        );
+        assert_eq!(
+            run(
+                "formatlist",
+                vec![Val::string("%s"), strings(&["a"]), strings(&["b", "c"])]
+            ),
+            Value::Unknown,
+            "lists of different lengths are an error"
+        );
+    }
+
+    #[test]
+    fn coalesce_stops_at_the_first_deciding_argument() {
+        assert_eq!(
+            run("coalesce", vec![Val::string("x"), Val::unknown()]),
+            Value::from("x")
+        );
+        assert_eq!(
+            run(
+                "coalesce",
+                vec![Val::null(), Val::unknown(), Val::string("x")]
+            ),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn collection_functions() {
+        assert_eq!(
+            run("concat", vec![strings(&["a"]), strings(&["b", "c"])]),
+            Value::List(vec!["a".into(), "b".into(), "c".into()])
+        );
+        assert_eq!(
+            run("toset", vec![strings(&["b", "a", "b"])]),
+            Value::List(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            run("distinct", vec![strings(&["b", "a", "b"])]),
+            Value::List(vec!["b".into(), "a".into()])
+        );
+        assert_eq!(
+            run(
+                "flatten",
+                vec![Val::list(vec![
+                    strings(&["a"]),
+                    strings(&["b"]),
+                    Val::string("c")
+                ])]
+            ),
+            Value::List(vec!["a".into(), "b".into(), "c".into()])
+        );
+        assert_eq!(
+            run("element", vec![strings(&["a", "b"]), Val::number(3.0)]),
+            Value::from("b")
+        );
+        assert_eq!(
+            run("length", vec![strings(&["a", "b"])]),
+            Value::Number(2.0)
+        );
+        assert_eq!(
+            run("range", vec![Val::number(3.0)]),
+            Value::List(vec![0.0.into(), 1.0.into(), 2.0.into()])
+        );
+        assert_eq!(
+            run(
+                "slice",
+                vec![
+                    strings(&["a", "b", "c"]),
+                    Val::number(1.0),
+                    Val::number(3.0)
+                ]
+            ),
+            Value::List(vec!["b".into(), "c".into()])
+        );
+        assert_eq!(
+            run("setunion", vec![strings(&["b"]), strings(&["a", "b"])]),
+            Value::List(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            run("contains", vec![strings(&["a"]), Val::string("a")]),
+            Value::Bool(true)
+        );
+        assert_eq!(run("one", vec![strings(&[])]), Value::Null);
+        assert_eq!(
+            run(
+                "sum",
+                vec![Val::list(vec![Val::number(1.0), Val::number(2.5)])]
+            ),
+            Value::Number(3.5)
+        );
+        assert_eq!(
+            run(
+                "compact",
+                vec![Val::list(vec![
+                    Val::string(""),
+                    Val::null(),
+                    Val::string("x")
+                ])]
+            ),
+            Value::List(vec!["x".into()])
+        );
+        assert_eq!(
+            run(
+                "coalesce",
+                vec![Val::string(""), Val::null(), Val::string("z")]
+            ),
+            Value::from("z")
+        );
+    }
+
+    #[test]
+    fn map_functions() {
+        let mut entries = BTreeMap::new();
+        entries.insert("b".to_string(), Val::number(2.0));
+        entries.insert("a".to_string(), Val::number(1.0));
+        let m = Val::map(entries);
+        assert_eq!(
+            run("keys", vec![m.clone()]),
+            Value::List(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            run("values", vec![m.clone()]),
+            Value::List(vec![1.0.into(), 2.0.into()])
+        );
+        assert_eq!(
+            run(
+                "lookup",
+                vec![m.clone(), Val::string("c"), Val::number(9.0)]
+            ),
+            Value::Number(9.0)
+        );
+        assert_eq!(
+            run("lookup", vec![m.clone(), Val::string("c")]),
+            Value::Unknown
+        );
+        let mut other = BTreeMap::new();
+        other.insert("a".to_string(), Val::number(5.0));
+        let merged = run("merge", vec![m, Val::map(other)]);
+        assert_eq!(merged.get("a"), Some(&Value::Number(5.0)));
+        assert_eq!(merged.get("b"), Some(&Value::Number(2.0)));
+        assert_eq!(
+            run("zipmap", vec![strings(&["k"]), strings(&["v"])]).get("k"),
+            Some(&Value::from("v"))
+        );
+    }
+
+    #[test]
+    fn conversions_and_json() {
+        assert_eq!(run("tostring", vec![Val::number(5.0)]), Value::from("5"));
+        assert_eq!(
+            run("tonumber", vec![Val::string("42")]),
+            Value::Number(42.0)
+        );
+        assert_eq!(run("tonumber", vec![Val::string("x")]), Value::Unknown);
+        assert_eq!(run("tobool", vec![Val::string("true")]), Value::Bool(true));
+        let mut entries = BTreeMap::new();
+        entries.insert("b".to_string(), Val::number(1.0));
+        entries.insert("a".to_string(), strings(&["<x>"]));
+        assert_eq!(
+            run("jsonencode", vec![Val::map(entries)]),
+            Value::from(r#"{"a":["\u003cx\u003e"],"b":1}"#)
+        );
+        let decoded = run("jsondecode", vec![Val::string(r#"{"k": [1, "two"]}"#)]);
+        assert_eq!(
+            decoded.get("k"),
+            Some(&Value::List(vec![1.0.into(), "two".into()]))
+        );
+        assert_eq!(
+            run("max", vec![Val::number(1.0), Val::number(4.0)]),
+            Value::Number(4.0)
+        );
+        assert_eq!(
+            run("min", vec![Val::number(1.0), Val::number(4.0)]),
+            Value::Number(1.0)
+        );
+        assert_eq!(run("ceil", vec![Val::number(1.2)]), Value::Number(2.0));
+        assert_eq!(run("floor", vec![Val::number(1.8)]), Value::Number(1.0));
+        assert_eq!(run("abs", vec![Val::number(-3.0)]), Value::Number(3.0));
+    }
+
+    #[test]
+    fn unknown_and_sensitive_arguments_decide_the_result() {
+        assert_eq!(run("upper", vec![Val::unknown()]), Value::Unknown);
+        assert_eq!(run("upper", vec![Val::sensitive()]), Value::Sensitive);
+        assert_eq!(
+            run(
+                "join",
+                vec![Val::string(","), Val::list(vec![Val::unknown()])]
+            ),
+            Value::Unknown
+        );
+        assert_eq!(
+            run("length", vec![Val::list(vec![Val::unknown()])]),
+            Value::Number(1.0)
+        );
+        assert_eq!(
+            run("sensitive", vec![Val::string("secret")]),
+            Value::Sensitive
+        );
+        let choice = Val::any_of(vec![Val::string("a"), Val::string("b")]);
+        assert_eq!(
+            run("upper", vec![choice]),
+            Value::AnyOf(vec!["A".into(), "B".into()])
+        );
+    }
+
+    #[test]
+    fn functions_not_implemented_are_unknown_and_noted() {
+        let shared = Shared::new(100);
+        let result = call("regex", vec![Val::string("a"), Val::string("abc")], &shared);
+        assert_eq!(result.to_value(), Value::Unknown);
+        let result = call("file", vec![Val::string("x.json")], &shared);
+        assert_eq!(result.to_value(), Value::Unknown);
+        let notes = shared.take_notes();
+        assert!(notes.iter().any(|n| n.starts_with("file()")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.starts_with("regex()")), "{notes:?}");
+    }
+
+    #[test]
+    fn huge_ranges_and_strings_are_refused() {
+        assert_eq!(run("range", vec![Val::number(1e12)]), Value::Unknown);
+        let long = Val::string("a".repeat(100_000));
+        let wide = Val::string(" ".repeat(1000));
+        assert_eq!(
+            run("replace", vec![long.clone(), Val::string("a"), wide]),
+            Value::Unknown
+        );
+        let many = Val::list(vec![long; 200]);
+        assert_eq!(run("join", vec![Val::string(""), many]), Value::Unknown);
+    }
+}

@@ -1,0 +1,109 @@
+//! The Terraform configuration loader: reads a directory of `.tf` files (or the folder of one
+//! file), evaluates it as Terraform would at plan time, and produces one [`Resource`] per
+//! resource instance, with the references each attribute makes to other resources.
+//!
+//! - [`source`] reads and parses files; [`config`] gathers a module's declarations;
+//! - [`eval`] evaluates expressions, with [`functions`] for Terraform's built-in functions;
+//! - [`blocks`] turns resource bodies into values; [`module`] expands modules, `count` and
+//!   `for_each`; [`vars`] reads variable values.
+//!
+//! Known shortcomings, each giving unknown values or a note rather than a guess:
+//! - `.tf.json` files and override files (`*_override.tf`) are not read; a note says so.
+//! - Type constraints of variables are not applied to their values (`"1"` stays a string), and
+//!   `TF_VAR_*` environment variables are not read.
+//! - Some functions are not evaluated: regular expressions, file reading, templates files,
+//!   network arithmetic, hashing, encodings other than JSON, time. Their results are unknown
+//!   and a note names them.
+//! - A `count` or `for_each` that is not known before apply (`var.create ? 1 : 0` with no
+//!   value for `var.create`) gives one instance without a key, and a note.
+//! - A reference through a whole collection of instances (`for_each = aws_s3_bucket.all`,
+//!   then `each.value.id`) names each instance but not the attribute read from it.
+//!
+//! [`Resource`]: crate::model::Resource
+
+mod blocks;
+mod config;
+mod eval;
+mod functions;
+mod module;
+mod source;
+mod val;
+mod vars;
+
+use crate::error::InputError;
+use crate::model::Project;
+use config::ModuleConfig;
+use eval::{Shared, STEP_BUDGET};
+use module::Loader;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// What the user passes besides the path.
+#[derive(Debug, Clone, Default)]
+pub struct HclOptions {
+    /// `--var-file` paths, in the order given.
+    pub var_files: Vec<PathBuf>,
+    /// `--var name=value` pairs, in the order given. The value is taken as a string for a
+    /// variable of type string (or no type), and read as an expression otherwise, falling back
+    /// to the string when it is not one — as Terraform does.
+    pub vars: Vec<(String, String)>,
+}
+
+/// Loads a configuration: `path` is a directory, or a `.tf` file whose whole folder is read
+/// (so that its sibling variable and local declarations count).
+pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
+    let metadata = std::fs::metadata(path)
+        .map_err(|err| InputError::new(path, format!("cannot read: {err}")))?;
+    let (dir, display_dir) = if metadata.is_dir() {
+        (path.to_path_buf(), path.to_path_buf())
+    } else if path.extension().is_some_and(|e| e == "tf") {
+        let parent = path.parent().unwrap_or(Path::new(""));
+        let dir = if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent.to_path_buf()
+        };
+        (dir, parent.to_path_buf())
+    } else {
+        return Err(InputError::new(
+            path,
+            "expected a directory of Terraform files or a .tf file",
+        ));
+    };
+
+    let mut loader = Loader::new(&dir, &display_dir, Shared::new(STEP_BUDGET));
+    let config = loader.config_for(&dir, &display_dir)?;
+    if config.files.is_empty() {
+        return Err(InputError::new(
+            &display_dir,
+            "no Terraform files here; expected at least one .tf file",
+        ));
+    }
+    let mut value_files = Vec::new();
+    let variables = vars::root_values(&config, options, &loader.shared, &mut value_files)?;
+    loader.project.files.extend(value_files);
+    loader.run_root(config, variables)?;
+    Ok(loader.finish())
+}
+
+/// Loads a policy file: one file of `hipaa_*` declarations, evaluated as a root module of its
+/// own with no variable values given. References in it to resources it does not declare (the
+/// scanned configuration's) are kept, so that they can be resolved once both are merged.
+pub fn load_policy_file(path: &Path) -> Result<Project, InputError> {
+    let metadata = std::fs::metadata(path)
+        .map_err(|err| InputError::new(path, format!("cannot read: {err}")))?;
+    if metadata.is_dir() {
+        return Err(InputError::new(
+            path,
+            "expected a policy file of hipaa_* declarations, found a directory",
+        ));
+    }
+    let config = Rc::new(ModuleConfig::read_file(path, path)?);
+    let (dir, display_dir) = (config.dir.clone(), config.display_dir.clone());
+    let mut loader = Loader::new(&dir, &display_dir, Shared::new(STEP_BUDGET));
+    loader.remember(path.to_path_buf(), config.clone());
+    let variables = vars::resolve(&config, HashMap::new(), &loader.shared);
+    loader.run_root(config, variables)?;
+    Ok(loader.finish())
+}

@@ -1,0 +1,1038 @@
+//! Evaluating module instances: the root module, and every local or downloaded module it calls,
+//! once per `count` or `for_each` instance.
+//!
+//! Within one module instance, locals, resources, module calls, provider configurations and
+//! outputs are evaluated in dependency order, found by looking at the names each expression
+//! mentions. The order is computed iteratively, so long chains of locals cannot exhaust the
+//! stack; a name met before it has been evaluated (only possible in a cycle, which Terraform
+//! rejects) reads as unknown.
+
+use super::blocks::eval_resource_body;
+use super::config::{ModuleCallDecl, ModuleConfig, ResourceDecl};
+use super::eval::{EmptyScope, Evaluator, KeyMode, ResourceTarget, Scope, Shared};
+use super::source::{display_join, normalize};
+use super::val::Val;
+use crate::error::InputError;
+use crate::model::{InstanceKey, Location, Mode, Project, ProviderRef, Resource, SkippedModule};
+use hcl_edit::expr::{Expression, ObjectKey, Traversal, TraversalOperator};
+use hcl_edit::structure::Body;
+use hcl_edit::visit::{visit_traversal, Visit};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// How deeply modules may call modules. Real configurations stay far below; a module that
+/// includes itself reaches it at once.
+const MAX_MODULE_DEPTH: usize = 32;
+
+/// The most instances one `count` or `for_each` may make.
+const MAX_INSTANCES: usize = 100_000;
+
+/// Arguments of a `module` block that are not input variables.
+const MODULE_META_ARGUMENTS: &[&str] = &[
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "providers",
+    "depends_on",
+];
+
+/// Why a module call was not scanned, when it is not downloaded.
+const NOT_DOWNLOADED: &str = "not downloaded; run terraform init";
+
+/// A provider configuration by local name and alias.
+type ProviderKey = (String, Option<String>);
+
+/// A resource block by mode (true for data sources), type and name.
+type ResourceKey = (bool, String, String);
+
+fn resource_key(mode: Mode, resource_type: &str, name: &str) -> ResourceKey {
+    (
+        mode == Mode::Data,
+        resource_type.to_string(),
+        name.to_string(),
+    )
+}
+
+/// The state of one load: the project being built and what is shared across modules.
+pub(crate) struct Loader {
+    pub project: Project,
+    pub shared: Shared,
+    configs: HashMap<PathBuf, Rc<ModuleConfig>>,
+    /// Downloaded modules from `.terraform/modules/modules.json`: key → directory.
+    manifest: HashMap<String, String>,
+    root_dir: PathBuf,
+    root_display: PathBuf,
+    cwd: Rc<str>,
+}
+
+impl Loader {
+    pub fn new(root_dir: &Path, root_display: &Path, shared: Shared) -> Loader {
+        let mut loader = Loader {
+            project: Project::default(),
+            shared,
+            configs: HashMap::new(),
+            manifest: HashMap::new(),
+            root_dir: root_dir.to_path_buf(),
+            root_display: root_display.to_path_buf(),
+            cwd: std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| ".".to_string())
+                .into(),
+        };
+        loader.read_manifest();
+        loader
+    }
+
+    /// Reads Terraform's record of downloaded modules, when there is one.
+    fn read_manifest(&mut self) {
+        let relative = Path::new(".terraform").join("modules").join("modules.json");
+        let path = self.root_dir.join(&relative);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return;
+        };
+        let display = display_join(&self.root_display, &relative);
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+            self.shared.note(format!(
+                "{}: not a module manifest Terraform wrote; downloaded modules were not scanned",
+                display.display()
+            ));
+            return;
+        };
+        let modules = json.get("Modules").and_then(|m| m.as_array());
+        for module in modules.into_iter().flatten() {
+            let key = module.get("Key").and_then(|k| k.as_str());
+            let dir = module.get("Dir").and_then(|d| d.as_str());
+            if let (Some(key), Some(dir)) = (key, dir) {
+                self.manifest.insert(key.to_string(), dir.to_string());
+            }
+        }
+    }
+
+    /// The configuration of a module directory, read once however often it is called.
+    pub fn config_for(
+        &mut self,
+        dir: &Path,
+        display: &Path,
+    ) -> Result<Rc<ModuleConfig>, InputError> {
+        let key = normalize(dir);
+        if let Some(config) = self.configs.get(&key) {
+            return Ok(config.clone());
+        }
+        let config = Rc::new(ModuleConfig::read_dir(dir, display)?);
+        self.remember(key, config.clone());
+        Ok(config)
+    }
+
+    /// Records a configuration that was read: its files and notes join the project.
+    pub fn remember(&mut self, key: PathBuf, config: Rc<ModuleConfig>) {
+        self.project
+            .files
+            .extend(config.files.iter().map(|f| f.display.clone()));
+        for note in &config.notes {
+            self.shared.note(note.clone());
+        }
+        self.configs.insert(key, config);
+    }
+
+    /// Evaluates the root module with its variable values.
+    pub fn run_root(
+        &mut self,
+        config: Rc<ModuleConfig>,
+        variables: HashMap<String, Val>,
+    ) -> Result<(), InputError> {
+        let root = canonical(&config.dir);
+        let mut frame = Frame::new(
+            config,
+            String::new(),
+            Vec::new(),
+            vec![root],
+            variables,
+            HashMap::new(),
+            self.root_display.display().to_string().into(),
+            self.cwd.clone(),
+        );
+        self.run_frame(&mut frame)?;
+        Ok(())
+    }
+
+    /// Finishes the load: resources in source order (instances of one block in key order),
+    /// notes sorted and kept once.
+    pub fn finish(mut self) -> Project {
+        self.project
+            .resources
+            .sort_by(|a, b| a.location.cmp(&b.location));
+        let mut notes = self.shared.take_notes();
+        notes.extend(std::mem::take(&mut self.project.notes));
+        notes.sort();
+        notes.dedup();
+        self.project.notes = notes;
+        self.project
+    }
+
+    /// Evaluates one module instance; returns its outputs as an object.
+    fn run_frame(&mut self, frame: &mut Frame) -> Result<Val, InputError> {
+        let config = frame.config.clone();
+        let graph = Graph::build(&config);
+        for node in graph.order() {
+            match node {
+                Node::Provider(i) => self.eval_provider(frame, i),
+                Node::Local(i) => {
+                    let decl = &config.locals[i];
+                    let value = Evaluator::new(frame, &self.shared).eval(&decl.value);
+                    frame.locals.insert(decl.name.clone(), value);
+                }
+                Node::Resource(i) => self.eval_resource(frame, &config.resources[i]),
+                Node::Module(i) => self.eval_module_call(frame, &config.modules[i])?,
+                Node::Output(i) => {
+                    // The root module's outputs are read by no one.
+                    if frame.path.is_empty() {
+                        continue;
+                    }
+                    let decl = &config.outputs[i];
+                    let value = match &decl.value {
+                        Some(expr) => Evaluator::new(frame, &self.shared).eval(expr),
+                        None => Val::null(),
+                    };
+                    let value = if decl.sensitive {
+                        Val::sensitive().with_refs(&value.deep_refs())
+                    } else {
+                        value
+                    };
+                    frame.outputs.insert(decl.name.clone(), value);
+                }
+            }
+        }
+        Ok(Val::map(std::mem::take(&mut frame.outputs)))
+    }
+
+    fn eval_provider(&mut self, frame: &mut Frame, index: usize) {
+        let config = frame.config.clone();
+        let decl = &config.providers[index];
+        let region = decl.body.get_attribute("region").map(|attribute| {
+            Evaluator::new(frame, &self.shared)
+                .eval(&attribute.value)
+                .to_value()
+        });
+        let provider = ProviderRef {
+            name: decl.name.clone(),
+            alias: decl.alias.clone(),
+            region,
+        };
+        frame
+            .providers
+            .insert((decl.name.clone(), decl.alias.clone()), provider);
+    }
+
+    /// The instances a block's `count` or `for_each` asks for.
+    fn expand(&self, frame: &Frame, body: &Body) -> Expansion {
+        let count = body.get_attribute("count");
+        let for_each = body.get_attribute("for_each");
+        match (count, for_each) {
+            (None, None) => Expansion::Single,
+            (Some(_), Some(_)) => {
+                Expansion::Unexpanded("has both `count` and `for_each`, which Terraform rejects")
+            }
+            (Some(count), None) => {
+                let value = Evaluator::new(frame, &self.shared).eval(&count.value);
+                if value.is_blocked() {
+                    return Expansion::Unexpanded("`count` is not known before apply");
+                }
+                match value.as_number() {
+                    Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_INSTANCES as f64 => {
+                        Expansion::Count(n as usize)
+                    }
+                    Some(n) if n > MAX_INSTANCES as f64 => {
+                        Expansion::Unexpanded("`count` is larger than the scanner expands")
+                    }
+                    _ => Expansion::Unexpanded("`count` is not a whole number"),
+                }
+            }
+            (None, Some(for_each)) => {
+                let value = Evaluator::new(frame, &self.shared).eval(&for_each.value);
+                for_each_instances(&value)
+            }
+        }
+    }
+
+    fn eval_resource(&mut self, frame: &mut Frame, decl: &ResourceDecl) {
+        let config = frame.config.clone();
+        let file = &config.files[decl.file];
+        let local_address = match decl.mode {
+            Mode::Managed => format!("{}.{}", decl.resource_type, decl.name),
+            Mode::Data => format!("data.{}.{}", decl.resource_type, decl.name),
+        };
+        let config_address = qualify(&frame.path, &local_address);
+        let provider = provider_for(frame, decl);
+        let expansion = self.expand(frame, &decl.body);
+        let (instances, keys) = expansion.instances(&self.shared, &config_address);
+
+        let mut objects = Vec::with_capacity(instances.len());
+        for instance in instances {
+            let mut ev = instance.evaluator(frame, &self.shared);
+            let body = eval_resource_body(&mut ev, &decl.body, file);
+            let object = Val::map(body.values);
+            let address = match &instance.key {
+                Some(key) => format!("{config_address}{key}"),
+                None => config_address.clone(),
+            };
+            self.project.resources.push(Resource {
+                address,
+                module: frame.path.clone(),
+                mode: decl.mode,
+                resource_type: decl.resource_type.clone(),
+                name: decl.name.clone(),
+                key: instance.key.clone(),
+                provider: provider.clone(),
+                values: object.to_value(),
+                references: body.references,
+                location: Some(Location {
+                    file: file.display.clone(),
+                    line: decl.line,
+                }),
+                attribute_lines: body.lines,
+            });
+            objects.push((instance.key, object.resource_view()));
+        }
+
+        let value = collect_instances(objects, keys);
+        frame.resources.insert(
+            resource_key(decl.mode, &decl.resource_type, &decl.name),
+            (value, keys),
+        );
+    }
+
+    fn eval_module_call(
+        &mut self,
+        frame: &mut Frame,
+        decl: &ModuleCallDecl,
+    ) -> Result<(), InputError> {
+        let config = frame.config.clone();
+        let call_address = qualify(&frame.path, &format!("module.{}", decl.name));
+        let Some(source) = decl
+            .body
+            .get_attribute("source")
+            .and_then(|a| a.value.as_str())
+            .map(str::to_string)
+        else {
+            return Err(InputError::new(
+                &config.files[decl.file].display,
+                format!(
+                    "module \"{}\" has no `source`; expected a literal string naming the module",
+                    decl.name
+                ),
+            )
+            .at_line(decl.line));
+        };
+
+        let skip = |loader: &mut Loader, frame: &mut Frame, reason: String| {
+            loader.project.skipped_modules.push(SkippedModule {
+                address: call_address.clone(),
+                source: source.clone(),
+                reason,
+            });
+            frame.modules.insert(decl.name.clone(), Val::unknown());
+        };
+        let (dir, display) = match self.resolve_source(frame, &decl.name, &source) {
+            Ok(found) => found,
+            Err(reason) => {
+                skip(self, frame, reason);
+                return Ok(());
+            }
+        };
+        let canonical_dir = canonical(&dir);
+        if frame.ancestors.contains(&canonical_dir) {
+            skip(
+                self,
+                frame,
+                "the module calls itself; it was scanned once".to_string(),
+            );
+            return Ok(());
+        }
+        if frame.ancestors.len() >= MAX_MODULE_DEPTH {
+            skip(
+                self,
+                frame,
+                format!("modules nest more than {MAX_MODULE_DEPTH} levels deep"),
+            );
+            return Ok(());
+        }
+        let child_config = self.config_for(&dir, &display)?;
+
+        let providers = child_providers(frame, &decl.body);
+        let expansion = self.expand(frame, &decl.body);
+        let (instances, keys) = expansion.instances(&self.shared, &call_address);
+        let mut call_names = frame.call_names.clone();
+        call_names.push(decl.name.clone());
+        let mut ancestors = frame.ancestors.clone();
+        ancestors.push(canonical_dir);
+
+        let mut outputs = Vec::with_capacity(instances.len());
+        for instance in instances {
+            let arguments: HashMap<String, Val> = {
+                let mut ev = instance.evaluator(frame, &self.shared);
+                decl.body
+                    .attributes()
+                    .filter(|a| !MODULE_META_ARGUMENTS.contains(&a.key.as_str()))
+                    .map(|a| (a.key.as_str().to_string(), ev.eval(&a.value)))
+                    .collect()
+            };
+            let variables = module_variables(&child_config, arguments, &self.shared);
+            let path = match &instance.key {
+                Some(key) => format!("{call_address}{key}"),
+                None => call_address.clone(),
+            };
+            let mut child = Frame::new(
+                child_config.clone(),
+                path,
+                call_names.clone(),
+                ancestors.clone(),
+                variables,
+                providers.clone(),
+                frame.root_display.clone(),
+                frame.cwd.clone(),
+            );
+            let value = self.run_frame(&mut child)?;
+            outputs.push((instance.key, value));
+        }
+
+        let value = collect_instances(outputs, keys);
+        frame.modules.insert(decl.name.clone(), value);
+        Ok(())
+    }
+
+    /// Where a module's files are: relative to the caller for a local path, in Terraform's
+    /// manifest for a downloaded module.
+    fn resolve_source(
+        &self,
+        frame: &Frame,
+        name: &str,
+        source: &str,
+    ) -> Result<(PathBuf, PathBuf), String> {
+        let local = source == "."
+            || source == ".."
+            || source.starts_with("./")
+            || source.starts_with("../")
+            || source.starts_with(".\\")
+            || source.starts_with("..\\");
+        let (dir, display) = if local {
+            (
+                frame.config.dir.join(source),
+                display_join(&frame.config.display_dir, source),
+            )
+        } else {
+            let mut key = frame.call_names.join(".");
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(name);
+            let Some(dir) = self.manifest.get(&key) else {
+                return Err(NOT_DOWNLOADED.to_string());
+            };
+            (
+                self.root_dir.join(dir),
+                display_join(&self.root_display, dir),
+            )
+        };
+        if dir.is_dir() {
+            Ok((dir, display))
+        } else if local {
+            Err(format!("directory {} not found", display.display()))
+        } else {
+            Err(NOT_DOWNLOADED.to_string())
+        }
+    }
+}
+
+/// The canonical form of a directory, for telling whether a module calls itself.
+fn canonical(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir).unwrap_or_else(|_| normalize(dir))
+}
+
+/// Prefixes an address with a module instance path.
+fn qualify(module_path: &str, address: &str) -> String {
+    if module_path.is_empty() {
+        address.to_string()
+    } else {
+        format!("{module_path}.{address}")
+    }
+}
+
+/// The values of a module's variables: the caller's arguments, else the defaults, else
+/// unknown. A sensitive variable is sensitive whatever it is given.
+fn module_variables(
+    config: &ModuleConfig,
+    mut arguments: HashMap<String, Val>,
+    shared: &Shared,
+) -> HashMap<String, Val> {
+    config
+        .variables
+        .iter()
+        .map(|decl| {
+            let value = match (arguments.remove(&decl.name), &decl.default) {
+                (Some(value), _) => value,
+                (None, Some(default)) => Evaluator::new(&EmptyScope, shared).eval(default),
+                (None, None) => Val::unknown(),
+            };
+            let value = if decl.sensitive {
+                Val::sensitive().with_refs(&value.deep_refs())
+            } else {
+                value
+            };
+            (decl.name.clone(), value)
+        })
+        .collect()
+}
+
+/// The provider configurations a module call hands its module: those its `providers`
+/// argument maps, or else (as Terraform does) every default configuration of the caller.
+fn child_providers(frame: &Frame, body: &Body) -> HashMap<ProviderKey, ProviderRef> {
+    let Some(Expression::Object(mapping)) = body.get_attribute("providers").map(|a| &a.value)
+    else {
+        return frame
+            .providers
+            .iter()
+            .filter(|((_, alias), _)| alias.is_none())
+            .map(|(key, provider)| (key.clone(), provider.clone()))
+            .collect();
+    };
+    let mut providers = HashMap::new();
+    for (key, value) in mapping.iter() {
+        let child_key = match key {
+            ObjectKey::Ident(ident) => Some((ident.as_str().to_string(), None)),
+            ObjectKey::Expression(expr) => provider_address(expr),
+        };
+        let (Some(child_key), Some(parent_key)) = (child_key, provider_address(value.expr()))
+        else {
+            continue;
+        };
+        let provider = frame
+            .providers
+            .get(&parent_key)
+            .cloned()
+            .unwrap_or_else(|| ProviderRef {
+                name: parent_key.0.clone(),
+                alias: parent_key.1.clone(),
+                region: None,
+            });
+        providers.insert(child_key, provider);
+    }
+    providers
+}
+
+/// Reads a provider configuration address: `aws` or `aws.eu`.
+fn provider_address(expr: &Expression) -> Option<ProviderKey> {
+    match expr {
+        Expression::Variable(name) => Some((name.as_str().to_string(), None)),
+        Expression::Traversal(traversal) => {
+            let Expression::Variable(name) = &traversal.expr else {
+                return None;
+            };
+            match traversal.operators.as_slice() {
+                [op] => match &**op {
+                    TraversalOperator::GetAttr(alias) => {
+                        Some((name.as_str().to_string(), Some(alias.as_str().to_string())))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        // Terraform before 0.12 wrote the address as a string.
+        Expression::String(text) => {
+            let mut parts = text.splitn(2, '.');
+            let name = parts.next()?.to_string();
+            Some((name, parts.next().map(str::to_string)))
+        }
+        _ => None,
+    }
+}
+
+/// The provider configuration a resource is managed through.
+fn provider_for(frame: &Frame, decl: &ResourceDecl) -> ProviderRef {
+    let default_name = decl
+        .resource_type
+        .split('_')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let (name, alias) = decl
+        .body
+        .get_attribute("provider")
+        .and_then(|a| provider_address(&a.value))
+        .unwrap_or((default_name, None));
+    match frame.providers.get(&(name.clone(), alias.clone())) {
+        Some(provider) => provider.clone(),
+        None => ProviderRef {
+            name,
+            alias,
+            region: None,
+        },
+    }
+}
+
+/// What `count` or `for_each` made of a block.
+enum Expansion {
+    Single,
+    Count(usize),
+    /// Keys and `each.value`s.
+    ForEach(Vec<(String, Val)>),
+    /// Why the instances could not be known.
+    Unexpanded(&'static str),
+}
+
+/// The instances of a `for_each` value: the keys of a map, or the strings of a set.
+fn for_each_instances(value: &Val) -> Expansion {
+    if value.is_blocked() {
+        return Expansion::Unexpanded("`for_each` is not known before apply");
+    }
+    if let Some(map) = value.as_map() {
+        if map.len() > MAX_INSTANCES {
+            return Expansion::Unexpanded("`for_each` has more elements than the scanner expands");
+        }
+        return Expansion::ForEach(
+            map.iter()
+                .map(|(k, v)| (k.clone(), v.clone().with_refs(&value.refs)))
+                .collect(),
+        );
+    }
+    let Some(items) = value.as_list() else {
+        return Expansion::Unexpanded("`for_each` is neither a map nor a set of strings");
+    };
+    if items.len() > MAX_INSTANCES {
+        return Expansion::Unexpanded("`for_each` has more elements than the scanner expands");
+    }
+    let mut keys: BTreeMap<String, Val> = BTreeMap::new();
+    for item in items {
+        if item.is_blocked() {
+            return Expansion::Unexpanded("`for_each` is not known before apply");
+        }
+        match item.as_str() {
+            Some(key) => {
+                keys.insert(key.to_string(), item.clone().with_refs(&value.refs));
+            }
+            None => {
+                return Expansion::Unexpanded("`for_each` is neither a map nor a set of strings")
+            }
+        }
+    }
+    Expansion::ForEach(keys.into_iter().collect())
+}
+
+/// One instance to evaluate: its key and what `each` and `count` are in it.
+struct Instance {
+    key: Option<InstanceKey>,
+    each: Option<(Val, Val)>,
+    count_index: Option<Val>,
+}
+
+impl Instance {
+    fn evaluator<'a>(&self, scope: &'a dyn Scope, shared: &'a Shared) -> Evaluator<'a> {
+        let mut ev = Evaluator::new(scope, shared);
+        if let Some((key, value)) = &self.each {
+            ev = ev.with_each(key.clone(), value.clone());
+        }
+        if let Some(index) = &self.count_index {
+            ev = ev.with_count_index(index.clone());
+        }
+        ev
+    }
+}
+
+impl Expansion {
+    fn instances(self, shared: &Shared, address: &str) -> (Vec<Instance>, KeyMode) {
+        match self {
+            Expansion::Single => (
+                vec![Instance {
+                    key: None,
+                    each: None,
+                    count_index: None,
+                }],
+                KeyMode::Single,
+            ),
+            Expansion::Count(n) => (
+                (0..n)
+                    .map(|i| Instance {
+                        key: Some(InstanceKey::Index(i as i64)),
+                        each: None,
+                        count_index: Some(Val::number(i as f64)),
+                    })
+                    .collect(),
+                KeyMode::Count,
+            ),
+            Expansion::ForEach(entries) => (
+                entries
+                    .into_iter()
+                    .map(|(key, value)| Instance {
+                        each: Some((Val::string(key.as_str()), value)),
+                        key: Some(InstanceKey::Key(key)),
+                        count_index: None,
+                    })
+                    .collect(),
+                KeyMode::ForEach,
+            ),
+            Expansion::Unexpanded(why) => {
+                shared.note(format!(
+                    "{address}: {why}; scanned as a single instance without a key"
+                ));
+                (
+                    vec![Instance {
+                        key: None,
+                        each: Some((Val::unknown(), Val::unknown())),
+                        count_index: Some(Val::unknown()),
+                    }],
+                    KeyMode::Unexpanded,
+                )
+            }
+        }
+    }
+}
+
+/// The value other expressions see for a block's instances: the object itself, a list by
+/// index, a map by key; unknown when the instances could not be known.
+fn collect_instances(instances: Vec<(Option<InstanceKey>, Val)>, keys: KeyMode) -> Val {
+    match keys {
+        KeyMode::Single => instances
+            .into_iter()
+            .next()
+            .map_or_else(Val::unknown, |(_, value)| value),
+        KeyMode::Count => Val::list(instances.into_iter().map(|(_, value)| value).collect()),
+        KeyMode::ForEach => Val::map(
+            instances
+                .into_iter()
+                .filter_map(|(key, value)| match key {
+                    Some(InstanceKey::Key(key)) => Some((key, value)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        KeyMode::Unexpanded | KeyMode::Undeclared => {
+            let all = Val::list(instances.into_iter().map(|(_, value)| value).collect());
+            Val::unknown().with_refs(&all.deep_refs())
+        }
+    }
+}
+
+/// One module instance being evaluated: the scope its expressions see.
+struct Frame {
+    config: Rc<ModuleConfig>,
+    /// The module instance path, e.g. `module.a["x"]`; empty for the root.
+    path: String,
+    /// The module call names from the root, for the manifest key (`vpc.subnets`).
+    call_names: Vec<String>,
+    /// The directories of this module and those calling it.
+    ancestors: Vec<PathBuf>,
+    variables: HashMap<String, Val>,
+    local_names: HashSet<String>,
+    locals: HashMap<String, Val>,
+    declared_resources: HashSet<ResourceKey>,
+    resources: HashMap<ResourceKey, (Val, KeyMode)>,
+    module_names: HashSet<String>,
+    modules: HashMap<String, Val>,
+    providers: HashMap<ProviderKey, ProviderRef>,
+    outputs: BTreeMap<String, Val>,
+    root_display: Rc<str>,
+    cwd: Rc<str>,
+}
+
+impl Frame {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        config: Rc<ModuleConfig>,
+        path: String,
+        call_names: Vec<String>,
+        ancestors: Vec<PathBuf>,
+        variables: HashMap<String, Val>,
+        providers: HashMap<ProviderKey, ProviderRef>,
+        root_display: Rc<str>,
+        cwd: Rc<str>,
+    ) -> Frame {
+        Frame {
+            local_names: config.locals.iter().map(|l| l.name.clone()).collect(),
+            declared_resources: config
+                .resources
+                .iter()
+                .map(|r| resource_key(r.mode, &r.resource_type, &r.name))
+                .collect(),
+            module_names: config.modules.iter().map(|m| m.name.clone()).collect(),
+            config,
+            path,
+            call_names,
+            ancestors,
+            variables,
+            locals: HashMap::new(),
+            resources: HashMap::new(),
+            modules: HashMap::new(),
+            providers,
+            outputs: BTreeMap::new(),
+            root_display,
+            cwd,
+        }
+    }
+}
+
+impl Scope for Frame {
+    fn variable(&self, name: &str) -> Option<Val> {
+        self.variables.get(name).cloned()
+    }
+
+    fn local(&self, name: &str) -> Option<Val> {
+        match self.locals.get(name) {
+            Some(value) => Some(value.clone()),
+            None => self.local_names.contains(name).then(Val::unknown),
+        }
+    }
+
+    fn module(&self, name: &str) -> Option<Val> {
+        match self.modules.get(name) {
+            Some(value) => Some(value.clone()),
+            None => self.module_names.contains(name).then(Val::unknown),
+        }
+    }
+
+    fn resource(&self, mode: Mode, resource_type: &str, name: &str) -> ResourceTarget {
+        let local_address = match mode {
+            Mode::Managed => format!("{resource_type}.{name}"),
+            Mode::Data => format!("data.{resource_type}.{name}"),
+        };
+        let address = qualify(&self.path, &local_address);
+        let key = resource_key(mode, resource_type, name);
+        if let Some((value, keys)) = self.resources.get(&key) {
+            return ResourceTarget {
+                address,
+                value: value.clone(),
+                keys: *keys,
+            };
+        }
+        let keys = if self.declared_resources.contains(&key) {
+            KeyMode::Unexpanded
+        } else {
+            KeyMode::Undeclared
+        };
+        ResourceTarget {
+            address,
+            value: Val::unknown(),
+            keys,
+        }
+    }
+
+    fn path(&self, which: &str) -> Option<Val> {
+        let text = match which {
+            "module" => self.config.display_dir.display().to_string(),
+            "root" => self.root_display.to_string(),
+            "cwd" => self.cwd.to_string(),
+            _ => return None,
+        };
+        Some(Val::string(if text.is_empty() {
+            ".".to_string()
+        } else {
+            text
+        }))
+    }
+}
+
+/// A declaration to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Node {
+    Provider(usize),
+    Local(usize),
+    Resource(usize),
+    Module(usize),
+    Output(usize),
+}
+
+/// The declarations of a module and which ones each depends on.
+struct Graph {
+    nodes: Vec<Node>,
+    /// For each node, the nodes that depend on it.
+    dependents: Vec<Vec<usize>>,
+    /// For each node, how many nodes it depends on.
+    pending: Vec<usize>,
+}
+
+/// A name an expression mentions.
+enum Dep {
+    Local(String),
+    Module(String),
+    Resource(Mode, String, String),
+}
+
+/// Collects the names an expression mentions.
+#[derive(Default)]
+struct DepScan {
+    deps: Vec<Dep>,
+}
+
+impl Visit for DepScan {
+    fn visit_traversal(&mut self, traversal: &Traversal) {
+        if let Expression::Variable(root) = &traversal.expr {
+            let mut names = traversal.operators.iter().map(|op| match &**op {
+                TraversalOperator::GetAttr(name) => Some(name.as_str().to_string()),
+                _ => None,
+            });
+            let first = names.next().flatten();
+            match (root.as_str(), first) {
+                ("local", Some(name)) => self.deps.push(Dep::Local(name)),
+                ("module", Some(name)) => self.deps.push(Dep::Module(name)),
+                ("data", Some(resource_type)) => {
+                    if let Some(name) = names.next().flatten() {
+                        self.deps
+                            .push(Dep::Resource(Mode::Data, resource_type, name));
+                    }
+                }
+                ("var" | "each" | "count" | "path" | "terraform" | "self", _) => {}
+                (resource_type, Some(name)) => self.deps.push(Dep::Resource(
+                    Mode::Managed,
+                    resource_type.to_string(),
+                    name,
+                )),
+                _ => {}
+            }
+        }
+        visit_traversal(self, traversal);
+    }
+}
+
+impl Graph {
+    fn build(config: &ModuleConfig) -> Graph {
+        let mut nodes = Vec::new();
+        nodes.extend((0..config.providers.len()).map(Node::Provider));
+        nodes.extend((0..config.locals.len()).map(Node::Local));
+        nodes.extend((0..config.resources.len()).map(Node::Resource));
+        nodes.extend((0..config.modules.len()).map(Node::Module));
+        nodes.extend((0..config.outputs.len()).map(Node::Output));
+
+        let index_of: HashMap<Node, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (*node, i))
+            .collect();
+        let locals: HashMap<&str, usize> = config
+            .locals
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.name.as_str(), index_of[&Node::Local(i)]))
+            .collect();
+        let modules: HashMap<&str, usize> = config
+            .modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.name.as_str(), index_of[&Node::Module(i)]))
+            .collect();
+        let resources: HashMap<(bool, &str, &str), usize> = config
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    (
+                        r.mode == Mode::Data,
+                        r.resource_type.as_str(),
+                        r.name.as_str(),
+                    ),
+                    index_of[&Node::Resource(i)],
+                )
+            })
+            .collect();
+        let providers: HashMap<(&str, Option<&str>), usize> = config
+            .providers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    (p.name.as_str(), p.alias.as_deref()),
+                    index_of[&Node::Provider(i)],
+                )
+            })
+            .collect();
+        let all_providers: Vec<usize> = providers.values().copied().collect();
+
+        let mut dependents = vec![Vec::new(); nodes.len()];
+        let mut pending = vec![0; nodes.len()];
+        for (i, node) in nodes.iter().enumerate() {
+            let mut scan = DepScan::default();
+            let mut depends_on: Vec<usize> = Vec::new();
+            match *node {
+                Node::Provider(p) => scan.visit_body(&config.providers[p].body),
+                Node::Local(l) => scan.visit_expr(&config.locals[l].value),
+                Node::Resource(r) => {
+                    let decl = &config.resources[r];
+                    scan.visit_body(&decl.body);
+                    let provider = decl
+                        .body
+                        .get_attribute("provider")
+                        .and_then(|a| provider_address(&a.value))
+                        .unwrap_or_else(|| {
+                            let prefix = decl.resource_type.split('_').next().unwrap_or_default();
+                            (prefix.to_string(), None)
+                        });
+                    if let Some(&p) = providers.get(&(provider.0.as_str(), provider.1.as_deref())) {
+                        depends_on.push(p);
+                    }
+                }
+                Node::Module(m) => {
+                    scan.visit_body(&config.modules[m].body);
+                    // A module may use any provider configuration of its caller.
+                    depends_on.extend(&all_providers);
+                }
+                Node::Output(o) => {
+                    if let Some(value) = &config.outputs[o].value {
+                        scan.visit_expr(value);
+                    }
+                }
+            }
+            for dep in scan.deps {
+                let target = match &dep {
+                    Dep::Local(name) => locals.get(name.as_str()),
+                    Dep::Module(name) => modules.get(name.as_str()),
+                    Dep::Resource(mode, resource_type, name) => {
+                        resources.get(&(*mode == Mode::Data, resource_type.as_str(), name.as_str()))
+                    }
+                };
+                if let Some(&target) = target {
+                    depends_on.push(target);
+                }
+            }
+            depends_on.sort_unstable();
+            depends_on.dedup();
+            for target in depends_on {
+                if target != i {
+                    dependents[target].push(i);
+                    pending[i] += 1;
+                }
+            }
+        }
+        Graph {
+            nodes,
+            dependents,
+            pending,
+        }
+    }
+
+    /// The nodes in an order where each comes after what it depends on; nodes caught in a
+    /// cycle come last, in declaration order.
+    fn order(mut self) -> Vec<Node> {
+        let mut ready: VecDeque<usize> = (0..self.nodes.len())
+            .filter(|&i| self.pending[i] == 0)
+            .collect();
+        let mut done = vec![false; self.nodes.len()];
+        let mut order = Vec::with_capacity(self.nodes.len());
+        while let Some(i) = ready.pop_front() {
+            done[i] = true;
+            order.push(self.nodes[i]);
+            for &dependent in &self.dependents[i] {
+                self.pending[dependent] -= 1;
+                if self.pending[dependent] == 0 {
+                    ready.push_back(dependent);
+                }
+            }
+        }
+        order.extend(
+            (0..self.nodes.len())
+                .filter(|&i| !done[i])
+                .map(|i| self.nodes[i]),
+        );
+        order
+    }
+}

@@ -1,0 +1,200 @@
+//! The root module's variable values, from the places Terraform takes them, later ones
+//! winning: the defaults, `terraform.tfvars`, `terraform.tfvars.json`, the `*.auto.tfvars` and
+//! `*.auto.tfvars.json` files in name order, each `--var-file` in turn, then each `--var`.
+//!
+//! `TF_VAR_*` environment variables are not read, so that a scan does not depend on the
+//! shell it runs in.
+
+use super::config::ModuleConfig;
+use super::eval::{EmptyScope, Evaluator, Shared};
+use super::source::{display_join, parse_file, read_text};
+use super::val::Val;
+use super::HclOptions;
+use crate::error::InputError;
+use hcl_edit::structure::Structure;
+use hcl_edit::Span;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The values of the root module's variables.
+pub(crate) fn root_values(
+    config: &ModuleConfig,
+    options: &HclOptions,
+    shared: &Shared,
+    files: &mut Vec<PathBuf>,
+) -> Result<HashMap<String, Val>, InputError> {
+    let mut assigned: HashMap<String, Val> = HashMap::new();
+
+    for (path, display) in automatic_files(&config.dir, &config.display_dir) {
+        assigned.extend(read_values_file(&path, &display, shared)?);
+        files.push(display);
+    }
+    for path in &options.var_files {
+        assigned.extend(read_values_file(path, path, shared)?);
+        files.push(path.clone());
+    }
+    for (name, text) in &options.vars {
+        let declaration = config.variables.iter().find(|v| &v.name == name);
+        let literal = declaration.is_none_or(|d| d.literal_from_cli);
+        assigned.insert(name.clone(), cli_value(text, literal, shared));
+    }
+
+    for name in assigned.keys() {
+        if !config.variables.iter().any(|v| &v.name == name) {
+            shared.note(format!(
+                "a value was given for variable \"{name}\", which the configuration does not \
+                 declare"
+            ));
+        }
+    }
+    Ok(resolve(config, assigned, shared))
+}
+
+/// The value of each declared variable: the one assigned, else its default, else unknown.
+pub(crate) fn resolve(
+    config: &ModuleConfig,
+    mut assigned: HashMap<String, Val>,
+    shared: &Shared,
+) -> HashMap<String, Val> {
+    config
+        .variables
+        .iter()
+        .map(|decl| {
+            let value = match (assigned.remove(&decl.name), &decl.default) {
+                (Some(value), _) => value,
+                (None, Some(default)) => Evaluator::new(&EmptyScope, shared).eval(default),
+                (None, None) => Val::unknown(),
+            };
+            // The scan never keeps what a sensitive variable holds.
+            let value = if decl.sensitive {
+                Val::sensitive()
+            } else {
+                value
+            };
+            (decl.name.clone(), value)
+        })
+        .collect()
+}
+
+/// The variable files Terraform reads by itself, in the order it reads them.
+fn automatic_files(dir: &Path, display_dir: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let mut found = Vec::new();
+    for name in ["terraform.tfvars", "terraform.tfvars.json"] {
+        if dir.join(name).is_file() {
+            found.push(name.to_string());
+        }
+    }
+    let mut auto: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .filter(|name| name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json"))
+        .collect();
+    auto.sort();
+    found.extend(auto);
+    found
+        .into_iter()
+        .map(|name| (dir.join(&name), display_join(display_dir, &name)))
+        .collect()
+}
+
+/// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
+fn read_values_file(
+    path: &Path,
+    display: &Path,
+    shared: &Shared,
+) -> Result<HashMap<String, Val>, InputError> {
+    if path.extension().is_some_and(|e| e == "json") {
+        return read_json_values(path, display);
+    }
+    let (file, body) = parse_file(path, display)?;
+    let mut values = HashMap::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attribute) => {
+                let value = Evaluator::new(&EmptyScope, shared).eval(&attribute.value);
+                values.insert(attribute.key.as_str().to_string(), value);
+            }
+            Structure::Block(block) => {
+                let line = file.line(block.ident.span()).unwrap_or(1);
+                return Err(InputError::new(
+                    display,
+                    format!(
+                        "unexpected block `{}`; expected only `name = value` assignments in a \
+                         variables file",
+                        block.ident.as_str()
+                    ),
+                )
+                .at_line(line));
+            }
+        }
+    }
+    Ok(values)
+}
+
+fn read_json_values(path: &Path, display: &Path) -> Result<HashMap<String, Val>, InputError> {
+    let text = read_text(path, display)?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
+        InputError::new(display, format!("invalid JSON: {err}")).at(
+            u32::try_from(err.line()).unwrap_or(u32::MAX),
+            u32::try_from(err.column()).unwrap_or(u32::MAX),
+        )
+    })?;
+    let Some(object) = json.as_object() else {
+        return Err(InputError::new(
+            display,
+            "expected a JSON object of variable names and values",
+        ));
+    };
+    Ok(object
+        .iter()
+        .map(|(name, value)| (name.clone(), Val::from_json(value)))
+        .collect())
+}
+
+/// A `--var` value: the text itself for a variable of type string (or no type), as Terraform
+/// takes it; otherwise the text read as an expression, falling back to the text when it is not
+/// one.
+fn cli_value(text: &str, literal: bool, shared: &Shared) -> Val {
+    if literal {
+        return Val::string(text);
+    }
+    match hcl_edit::parser::parse_expr(text) {
+        Ok(expr) => {
+            let value = Evaluator::new(&EmptyScope, shared).eval(&expr);
+            if value.has_error() {
+                Val::string(text)
+            } else {
+                value
+            }
+        }
+        Err(_) => Val::string(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    #[test]
+    fn cli_values_follow_the_declared_type() {
+        let shared = Shared::new(1000);
+        assert_eq!(cli_value("3", true, &shared).to_value(), Value::from("3"));
+        assert_eq!(
+            cli_value("3", false, &shared).to_value(),
+            Value::Number(3.0)
+        );
+        assert_eq!(
+            cli_value("[\"a\", \"b\"]", false, &shared).to_value(),
+            Value::List(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            cli_value("prod", false, &shared).to_value(),
+            Value::from("prod")
+        );
+        assert_eq!(cli_value("{", false, &shared).to_value(), Value::from("{"));
+    }
+}
