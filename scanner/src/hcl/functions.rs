@@ -215,6 +215,7 @@ pub(crate) fn call(name: &str, args: Vec<Val>, shared: &Shared) -> Val {
         "nonsensitive" if args.len() == 1 => {
             return args.into_iter().next().unwrap_or_else(Val::null)
         }
+        "sensitive" | "nonsensitive" => return Val::error(),
         _ => {}
     }
 

@@ -13,7 +13,7 @@ use super::HclOptions;
 use crate::error::InputError;
 use hcl_edit::structure::Structure;
 use hcl_edit::Span;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The values of the root module's variables.
@@ -39,8 +39,9 @@ pub(crate) fn root_values(
         assigned.insert(name.clone(), cli_value(text, literal, shared));
     }
 
+    let declared: HashSet<&str> = config.variables.iter().map(|v| v.name.as_str()).collect();
     for name in assigned.keys() {
-        if !config.variables.iter().any(|v| &v.name == name) {
+        if !declared.contains(name.as_str()) {
             shared.note(format!(
                 "a value was given for variable \"{name}\", which the configuration does not \
                  declare"
