@@ -92,8 +92,8 @@ fn key_named_switch(resource: &Resource, spec: &AtRestSpec) -> AtRest {
         Truth::No => AtRest::Unencrypted {
             attribute: Some(path),
             reason: format!(
-                "`{path}` is not set, and a {} is encrypted only when a key is named",
-                spec.service
+                "`{path}` is not set, and {} is encrypted only when a key is named",
+                with_article(spec.service)
             ),
         },
         Truth::Undetermined => AtRest::Unknown(format!("`{path}` is not known before apply")),
@@ -176,8 +176,8 @@ fn unset_state(
         WhenUnset::Unencrypted => AtRest::Unencrypted {
             attribute: Some(path),
             reason: format!(
-                "`{path}` is not set, and a {} is not encrypted by default",
-                spec.service
+                "`{path}` is not set, and {} is not encrypted by default",
+                with_article(spec.service)
             ),
         },
         WhenUnset::EncryptedWhen {
@@ -204,9 +204,9 @@ fn unset_state(
                 Truth::No => AtRest::Unencrypted {
                     attribute: Some(path),
                     reason: format!(
-                        "`{path}` is not set, and a {} is encrypted by default only when `{by}` \
+                        "`{path}` is not set, and {} is encrypted by default only when `{by}` \
                          is \"{}\"",
-                        spec.service,
+                        with_article(spec.service),
                         values.join("\" or \"")
                     ),
                 },
@@ -355,8 +355,36 @@ pub(crate) fn any_of(answers: impl IntoIterator<Item = Truth>) -> Truth {
     result
 }
 
+/// "an EBS volume", "a DynamoDB table": the article English puts before a service's name,
+/// judged by how the name is spoken.
+fn with_article(service: &str) -> String {
+    // Initialisms read letter by letter: "an RDS", "an EBS", "an SQS", but "a DocumentDB".
+    let spoken_vowel = service.starts_with(|c: char| "AEIOUaeiou".contains(c))
+        || ["RDS", "SQS", "SNS", "EFS", "MSK", "FSx"]
+            .iter()
+            .any(|initialism| service.starts_with(initialism));
+    if spoken_vowel {
+        format!("an {service}")
+    } else {
+        format!("a {service}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn service_names_take_the_article_they_are_spoken_with() {
+        assert_eq!(with_article("EBS volume"), "an EBS volume");
+        assert_eq!(
+            with_article("RDS database instance"),
+            "an RDS database instance"
+        );
+        assert_eq!(with_article("SNS topic"), "an SNS topic");
+        assert_eq!(with_article("DynamoDB table"), "a DynamoDB table");
+        assert_eq!(with_article("Kinesis stream"), "a Kinesis stream");
+    }
+
     use super::*;
     use crate::rules::testing::resource;
     use serde_json::json;
