@@ -574,7 +574,7 @@ impl Provider for ProviderService {
             },
             None => function_error(&format!(
                 "{name:?} is not in the TLS policy table, so its lowest TLS version is not \
-                 known; check the name or use the hipaa_tls_policy data source."
+                 known; check the name or use the hipaa_tls_policy data source"
             )),
         }))
     }
