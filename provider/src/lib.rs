@@ -3,6 +3,7 @@
 
 pub mod dates;
 pub mod diagnostics;
+pub mod docs;
 pub mod grpc;
 pub mod handshake;
 pub mod log;
