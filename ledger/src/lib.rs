@@ -365,6 +365,25 @@ impl LedgerBackend for DirectoryLedger {
         self.catch_up(&mut cache)?;
         Ok(cache.clone())
     }
+
+    /// Searches the cache in place: a plan of many resources asks once per resource, and
+    /// copying every record each time would make that quadratic in memory traffic.
+    fn latest(
+        &self,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Result<Option<Record>, LedgerError> {
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.catch_up(&mut cache)?;
+        Ok(cache
+            .iter()
+            .rev()
+            .find(|r| r.resource_type == resource_type && r.resource_id == resource_id)
+            .cloned())
+    }
 }
 
 fn now() -> u64 {
