@@ -116,17 +116,22 @@ pub fn install_panic_hook() {
             .map(|location| format!("{}:{}", location.file(), location.line()))
             .unwrap_or_else(|| "unknown location".to_string());
         let thread = std::thread::current();
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "panic: {message}");
-        let _ = writeln!(stderr);
-        let _ = writeln!(
-            stderr,
-            "thread {} at {place}",
-            thread.name().unwrap_or("unnamed")
+        let backtrace = std::backtrace::Backtrace::force_capture().to_string();
+        let report = panic_report(
+            &message,
+            thread.name().unwrap_or("unnamed"),
+            &place,
+            &backtrace,
         );
-        let backtrace = std::backtrace::Backtrace::force_capture();
-        let _ = writeln!(stderr, "{backtrace}");
+        let _ = std::io::stderr().lock().write_all(report.as_bytes());
     }));
+}
+
+/// The crash report as raw stderr lines: the first starts with `panic: `, which is what
+/// Terraform looks for; the host records the lines after it for its crash message.
+pub fn panic_report(message: &str, thread: &str, place: &str, backtrace: &str) -> String {
+    // The message may span lines; each must stay plain text, not JSON, to be recorded.
+    format!("panic: {message}\n\nthread {thread} at {place}\n{backtrace}\n")
 }
 
 #[cfg(test)]
@@ -145,6 +150,14 @@ mod tests {
         assert_eq!(civil_date(0), (1970, 1, 1));
         assert_eq!(civil_date(19_782), (2024, 2, 29));
         assert_eq!(civil_date(20_088), (2024, 12, 31));
+    }
+
+    #[test]
+    fn panic_report_starts_the_way_terraform_recognises() {
+        let report = panic_report("boom", "main", "src/x.rs:3", "0: frame");
+        assert!(report.starts_with("panic: boom\n"));
+        assert!(report.contains("thread main at src/x.rs:3"));
+        assert!(serde_json::from_str::<serde_json::Value>(report.lines().next().unwrap()).is_err());
     }
 
     #[test]

@@ -373,3 +373,186 @@ pub fn string_list(items: &[String]) -> Value {
 pub fn strings() -> Type {
     Type::list_of(Type::String)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::license::License;
+    use hipaa_ledger::DirectoryLedger;
+
+    fn scratch_ledger(name: &str) -> (DirectoryLedger, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("hipaa-plan-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        (DirectoryLedger::open(&dir).unwrap(), dir)
+    }
+
+    fn config(fields: &[(&str, Value)], schema: &Schema) -> Value {
+        let mut object: Object = schema
+            .attributes
+            .iter()
+            .map(|attribute| (attribute.name.to_string(), Value::Null))
+            .collect();
+        for (name, value) in fields {
+            object.insert(name.to_string(), value.clone());
+        }
+        Value::Map(object)
+    }
+
+    fn plan(prior: &Value, config: &Value, ledger: &DirectoryLedger) -> (Plan, Diagnostics) {
+        let schema = License.schema();
+        let context = Context {
+            ledger,
+            today: 20_000,
+        };
+        let mut diagnostics = Diagnostics::default();
+        // For these tests the proposed state is the config over the prior computed values,
+        // as Terraform builds it.
+        let mut proposed = config.as_map().unwrap().clone();
+        if let Some(prior) = prior.as_map() {
+            for attribute in schema.attributes.iter().filter(|a| a.is_computed()) {
+                if proposed[attribute.name].is_null() {
+                    proposed.insert(attribute.name.to_string(), prior[attribute.name].clone());
+                }
+            }
+        }
+        let plan = plan_change(
+            &License,
+            &schema,
+            &context,
+            prior,
+            &Value::Map(proposed),
+            config,
+            &mut diagnostics,
+        );
+        (plan, diagnostics)
+    }
+
+    fn basic_config() -> Value {
+        config(
+            &[
+                ("name", Value::string("acme")),
+                ("version", Value::string("1")),
+            ],
+            &License.schema(),
+        )
+    }
+
+    #[test]
+    fn create_applies_defaults_and_leaves_the_id_unknown() {
+        let (ledger, dir) = scratch_ledger("create");
+        let (plan, diagnostics) = plan(&Value::Null, &basic_config(), &ledger);
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        let planned = plan.planned.as_map().unwrap();
+        assert!(planned["id"].is_unknown());
+        assert_eq!(planned["breach_notification_days"], Value::int(60));
+        assert_eq!(planned["min_tls_version"], Value::string("1.2"));
+        assert_eq!(planned["log_retention_days"], Value::Null);
+        assert!(plan.requires_replace.is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn apply_keeps_every_planned_value_and_records_it() {
+        let (ledger, dir) = scratch_ledger("apply");
+        let schema = License.schema();
+        let (plan, _) = plan(&Value::Null, &basic_config(), &ledger);
+        let context = Context {
+            ledger: &ledger,
+            today: 20_000,
+        };
+        let mut diagnostics = Diagnostics::default();
+        let state = apply_change(
+            &License,
+            &schema,
+            &context,
+            &Value::Null,
+            &plan.planned,
+            &mut diagnostics,
+        )
+        .unwrap();
+        let (planned, state) = (plan.planned.as_map().unwrap(), state.as_map().unwrap());
+        for (name, value) in planned {
+            if !value.is_unknown() {
+                assert_eq!(&state[name], value, "{name}");
+            }
+        }
+        assert!(state["id"].as_str().unwrap().starts_with("lic-"));
+        let records = ledger.records().unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(
+            records[0].attributes["breach_notification_days"],
+            serde_json::json!(60)
+        );
+        assert!(!records[0].attributes.contains_key("id"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn unchanged_object_plans_no_change_and_update_keeps_the_id() {
+        let (ledger, dir) = scratch_ledger("unchanged");
+        let (created, _) = plan(&Value::Null, &basic_config(), &ledger);
+        let mut prior = created.planned.as_map().unwrap().clone();
+        prior.insert("id".to_string(), Value::string("lic-1"));
+        let prior = Value::Map(prior);
+
+        let (same, _) = plan(&prior, &basic_config(), &ledger);
+        assert_eq!(same.planned, prior);
+
+        let mut changed = basic_config().as_map().unwrap().clone();
+        changed.insert("version".to_string(), Value::string("2"));
+        let (update, _) = plan(&prior, &Value::Map(changed), &ledger);
+        assert_eq!(
+            update.planned.as_map().unwrap()["id"],
+            Value::string("lic-1")
+        );
+        assert!(update.requires_replace.is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn renaming_requires_replacement_and_destroy_plans_null() {
+        let (ledger, dir) = scratch_ledger("replace");
+        let (created, _) = plan(&Value::Null, &basic_config(), &ledger);
+        let prior = created.planned;
+        let mut renamed = basic_config().as_map().unwrap().clone();
+        renamed.insert("name".to_string(), Value::string("other"));
+        let (replace, _) = plan(&prior, &Value::Map(renamed), &ledger);
+        assert_eq!(replace.requires_replace, vec![AttributePath::root("name")]);
+
+        let schema = License.schema();
+        let context = Context {
+            ledger: &ledger,
+            today: 20_000,
+        };
+        let mut diagnostics = Diagnostics::default();
+        let destroy = plan_change(
+            &License,
+            &schema,
+            &context,
+            &prior,
+            &Value::Null,
+            &Value::Null,
+            &mut diagnostics,
+        );
+        assert_eq!(destroy.planned, Value::Null);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn unknown_terms_are_not_judged_until_known() {
+        let (ledger, dir) = scratch_ledger("unknown");
+        let mut unknown_days = basic_config().as_map().unwrap().clone();
+        unknown_days.insert("breach_notification_days".to_string(), Value::unknown());
+        let (_, diagnostics) = plan(&Value::Null, &Value::Map(unknown_days), &ledger);
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+
+        let mut too_late = basic_config().as_map().unwrap().clone();
+        too_late.insert("breach_notification_days".to_string(), Value::int(90));
+        let (_, diagnostics) = plan(&Value::Null, &Value::Map(too_late), &ledger);
+        assert_eq!(
+            diagnostics.0[0].attribute,
+            Some(AttributePath::root("breach_notification_days"))
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -93,6 +93,9 @@ impl Resource for AccessRole {
     }
 }
 
+/// Known shortcoming: the license's terms are read from its newest ledger record, so a plan
+/// that turns the license's `mfa_required` off and a role's off together is refused until the
+/// license change is applied first.
 fn check_mfa(role: &Object, license_requires_mfa: Option<bool>, diagnostics: &mut Diagnostics) {
     if license_requires_mfa == Some(true) && get_bool(role, "mfa_required") == Some(false) {
         diagnostics.attribute_error(

@@ -153,3 +153,92 @@ impl DataSource for ComplianceStatus {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hipaa_ledger::{Action, DirectoryLedger, Entry, LedgerBackend};
+
+    fn record(ledger: &DirectoryLedger, kind: &str, id: &str, fields: serde_json::Value) {
+        let attributes = fields
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        ledger
+            .append(Entry {
+                action: Action::Create,
+                resource_type: kind.to_string(),
+                resource_id: id.to_string(),
+                attributes,
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn expired_agreements_overdue_reviews_and_uncovered_systems() {
+        use serde_json::json;
+        let dir = std::env::temp_dir().join(format!("hipaa-status-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let ledger = DirectoryLedger::open(&dir).unwrap();
+        let today = parse_date("2026-06-01").unwrap();
+
+        record(
+            &ledger,
+            license::TYPE_NAME,
+            "lic-a",
+            json!({"review_interval_days": 90}),
+        );
+        record(
+            &ledger,
+            license::TYPE_NAME,
+            "lic-b",
+            json!({"review_interval_days": 90}),
+        );
+        record(
+            &ledger,
+            baa::TYPE_NAME,
+            "baa-old",
+            json!({"expiration_date": "2026-01-01"}),
+        );
+        record(
+            &ledger,
+            baa::TYPE_NAME,
+            "baa-new",
+            json!({"expiration_date": "2099-01-01"}),
+        );
+        let review = json!({"license_id": "lic-a", "performed_on": "2026-05-01"});
+        record(&ledger, security_review::TYPE_NAME, "rev-a", review);
+        let stale = json!({"license_id": "lic-b", "performed_on": "2025-01-01"});
+        record(&ledger, security_review::TYPE_NAME, "rev-b", stale);
+        let covered = json!({"license_id": "lic-a", "baa_ids": ["baa-new"]});
+        record(&ledger, phi_system::TYPE_NAME, "phi-ok", covered);
+        let lapsed = json!({"license_id": "lic-a", "baa_ids": ["baa-old"]});
+        record(&ledger, phi_system::TYPE_NAME, "phi-lapsed", lapsed);
+
+        let context = Context {
+            ledger: &ledger,
+            today,
+        };
+        let found = findings(&context, None);
+        assert_eq!(found.expired_baas, vec!["baa-old"]);
+        assert_eq!(found.overdue_reviews, vec!["lic-b"]);
+        assert_eq!(found.phi_systems_without_baa, vec!["phi-lapsed"]);
+
+        let only_b = findings(&context, Some("lic-b"));
+        assert_eq!(only_b.overdue_reviews, vec!["lic-b"]);
+        assert!(only_b.phi_systems_without_baa.is_empty());
+
+        ledger
+            .append(Entry {
+                action: Action::Retire,
+                resource_type: phi_system::TYPE_NAME.to_string(),
+                resource_id: "phi-lapsed".to_string(),
+                attributes: Default::default(),
+            })
+            .unwrap();
+        assert!(findings(&context, None).phi_systems_without_baa.is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
