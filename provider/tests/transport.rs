@@ -370,6 +370,27 @@ async fn terraform_shaped_certificate_is_accepted_and_shutdown_exits() {
 }
 
 #[tokio::test]
+async fn sigint_is_ignored() {
+    let dir = scratch_dir("sigint");
+    let identity = terraform_shaped_identity(&dir, "terraform");
+    let mut plugin = launch_with_tls(&identity);
+
+    // Ctrl-C reaches the whole process group; Terraform stops the provider itself.
+    let pid = plugin.child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    plugin.wait_for_log("ignoring SIGINT");
+    assert!(
+        plugin.child.try_wait().unwrap().is_none(),
+        "the provider died of SIGINT"
+    );
+
+    let channel = connect(&plugin, Some(&identity)).await.unwrap();
+    assert_eq!(resource_types(channel).await.unwrap().len(), 6);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
 async fn a_different_certificate_is_refused() {
     let dir = scratch_dir("different");
     let terraform = terraform_shaped_identity(&dir, "terraform");
