@@ -124,6 +124,9 @@ pub fn install_panic_hook() {
             &backtrace,
         );
         let _ = std::io::stderr().lock().write_all(report.as_bytes());
+        // A panic inside a gRPC handler would otherwise only kill that task and leave the
+        // host waiting; exiting (with Go's panic status) makes Terraform report the crash.
+        std::process::exit(2);
     }));
 }
 
