@@ -256,14 +256,13 @@ pub struct DirectoryLedger {
 }
 
 impl DirectoryLedger {
-    /// Opens the ledger in `dir`. The directory is made by the first append, so that
-    /// reading (a plan) leaves no trace.
-    pub fn open(dir: impl Into<PathBuf>) -> Result<DirectoryLedger, LedgerError> {
-        let dir = dir.into();
-        Ok(DirectoryLedger {
-            dir,
+    /// Opens the ledger in `dir`. Nothing is read or made yet: the directory is made by the
+    /// first append, so that reading (a plan) leaves no trace.
+    pub fn open(dir: impl Into<PathBuf>) -> DirectoryLedger {
+        DirectoryLedger {
+            dir: dir.into(),
             cache: Mutex::new(Vec::new()),
-        })
+        }
     }
 
     pub fn dir(&self) -> &Path {

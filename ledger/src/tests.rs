@@ -37,7 +37,7 @@ fn entry(action: Action, id: &str, name: &str) -> Entry {
 }
 
 fn ledger_with_three(dir: &Path) -> DirectoryLedger {
-    let ledger = DirectoryLedger::open(dir).unwrap();
+    let ledger = DirectoryLedger::open(dir);
     ledger.append(entry(Action::Create, "a", "one")).unwrap();
     ledger.append(entry(Action::Update, "a", "two")).unwrap();
     ledger.append(entry(Action::Retire, "a", "two")).unwrap();
@@ -139,7 +139,7 @@ fn two_writers_never_take_the_same_sequence_number() {
             let dir = dir.0.clone();
             std::thread::spawn(move || {
                 // Separate ledgers share nothing in memory, like two Terraform processes.
-                let ledger = DirectoryLedger::open(&dir).unwrap();
+                let ledger = DirectoryLedger::open(&dir);
                 for n in 0..40 {
                     let id = format!("w{writer}-{n}");
                     ledger.append(entry(Action::Create, &id, "x")).unwrap();
@@ -154,7 +154,7 @@ fn two_writers_never_take_the_same_sequence_number() {
     let report = verify(&dir.0).unwrap();
     assert!(report.is_intact(), "{:?}", report.problems);
     assert_eq!(report.records, 80);
-    let records = DirectoryLedger::open(&dir.0).unwrap().records().unwrap();
+    let records = DirectoryLedger::open(&dir.0).records().unwrap();
     let mut ids: Vec<_> = records.iter().map(|r| r.resource_id.clone()).collect();
     ids.sort();
     ids.dedup();
@@ -175,7 +175,7 @@ fn two_writers_never_take_the_same_sequence_number() {
 #[test]
 fn secret_looking_attributes_are_refused() {
     let dir = TempDir::new();
-    let ledger = DirectoryLedger::open(&dir.0).unwrap();
+    let ledger = DirectoryLedger::open(&dir.0);
     let mut bad = entry(Action::Create, "a", "x");
     bad.attributes
         .insert("db_password".to_string(), serde_json::json!("hunter2"));

@@ -176,12 +176,7 @@ impl ProviderService {
 }
 
 fn open_ledger(dir: PathBuf) -> Arc<dyn LedgerBackend> {
-    // Opening never fails today (the directory is made on first append); keep the fallback
-    // total anyway.
-    match DirectoryLedger::open(dir) {
-        Ok(ledger) => Arc::new(ledger),
-        Err(_) => Arc::new(DirectoryLedger::open(DEFAULT_LEDGER_DIR).expect("opening is total")),
-    }
+    Arc::new(DirectoryLedger::open(dir))
 }
 
 /// Decodes a DynamicValue; an empty one is null.
@@ -219,10 +214,7 @@ fn object_of(value: &Value) -> Object {
 }
 
 fn context(ledger: &dyn LedgerBackend) -> Context<'_> {
-    Context {
-        ledger,
-        today: dates::today(),
-    }
+    Context::new(ledger, dates::today())
 }
 
 #[tonic::async_trait]
@@ -378,13 +370,15 @@ impl Provider for ProviderService {
             Ok(current) => {
                 let ledger = self.ledger();
                 let context = context(ledger.as_ref());
+                let mut diagnostics = Diagnostics::default();
                 let state = resource::read_object(
                     registered.resource.as_ref(),
                     &registered.schema,
                     &context,
                     &current,
+                    &mut diagnostics,
                 );
-                (Some(encode(&state, &registered.ty)), Diagnostics::default())
+                (Some(encode(&state, &registered.ty)), diagnostics)
             }
             Err(error) => (None, undecodable("state", error)),
         };

@@ -6,8 +6,9 @@
 use crate::diagnostics::{AttributePath, Diagnostics};
 use crate::schema::{PlanModifier, Presence, Schema};
 use crate::value::{Type, Value};
-use hipaa_ledger::{Action, Entry, LedgerBackend, Record};
+use hipaa_ledger::{Action, Entry, LedgerBackend, LedgerError, Record};
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -19,22 +20,57 @@ pub struct Context<'a> {
     pub ledger: &'a dyn LedgerBackend,
     /// Today, in days since 1970-01-01 (UTC).
     pub today: i64,
+    /// The first ledger read that failed. A compliance answer built on an unreadable ledger
+    /// would be wrong, so the call reports this as an error instead of its result.
+    failure: RefCell<Option<String>>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    pub fn new(ledger: &'a dyn LedgerBackend, today: i64) -> Context<'a> {
+        Context {
+            ledger,
+            today,
+            failure: RefCell::new(None),
+        }
+    }
+
+    /// Why reading the ledger failed during this call, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.borrow().clone()
+    }
+
+    fn note_failure(&self, error: LedgerError) {
+        let mut failure = self.failure.borrow_mut();
+        if failure.is_none() {
+            *failure = Some(error.to_string());
+        }
+    }
+
+    /// Every record, oldest first; empty (with the failure noted) when unreadable.
+    pub fn records(&self) -> Vec<Record> {
+        self.ledger.records().unwrap_or_else(|error| {
+            self.note_failure(error);
+            Vec::new()
+        })
+    }
+
     /// The newest ledger record of a live object, or `None` when it was never recorded or was
     /// retired.
     pub fn live_record(&self, resource_type: &str, id: &str) -> Option<Record> {
         match self.ledger.latest(resource_type, id) {
             Ok(Some(record)) if record.action != Action::Retire => Some(record),
-            _ => None,
+            Ok(_) => None,
+            Err(error) => {
+                self.note_failure(error);
+                None
+            }
         }
     }
 
     /// Every live object of one type, by id, from its newest record.
     pub fn live_objects(&self, resource_type: &str) -> BTreeMap<String, Record> {
         let mut live = BTreeMap::new();
-        for record in self.ledger.records().unwrap_or_default() {
+        for record in self.records() {
             if record.resource_type != resource_type {
                 continue;
             }
@@ -45,6 +81,17 @@ impl Context<'_> {
             }
         }
         live
+    }
+
+    /// Adds the ledger failure, if any, to `diagnostics`; true when there was one.
+    pub fn report_failure(&self, diagnostics: &mut Diagnostics) -> bool {
+        match self.failure() {
+            Some(reason) => {
+                diagnostics.error("Cannot read the attestation ledger", reason);
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -161,6 +208,7 @@ pub fn plan_change(
         }
     }
 
+    context.report_failure(diagnostics);
     Plan {
         planned: Value::Map(planned),
         requires_replace,
@@ -199,6 +247,7 @@ pub fn apply_change(
         );
     }
     resource.complete(context, &mut state, diagnostics);
+    context.report_failure(diagnostics);
     if diagnostics.has_errors() {
         return None;
     }
@@ -226,24 +275,27 @@ pub fn apply_change(
 }
 
 /// Reads an object back: gone (null) when the ledger has no live record of it, otherwise the
-/// ledger's newest attributes over the current state.
+/// ledger's newest attributes over the current state. An unreadable ledger is an error, and
+/// the current state is kept: it must not look as if the object were gone.
 pub fn read_object(
     resource: &dyn Resource,
     schema: &Schema,
     context: &Context,
     current: &Value,
+    diagnostics: &mut Diagnostics,
 ) -> Value {
-    let Some(current) = current.as_map() else {
+    let Some(fields) = current.as_map() else {
         return Value::Null;
     };
-    let id = current
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let Some(record) = context.live_record(resource.type_name(), id) else {
+    let id = fields.get("id").and_then(Value::as_str).unwrap_or_default();
+    let record = context.live_record(resource.type_name(), id);
+    if context.report_failure(diagnostics) {
+        return current.clone();
+    }
+    let Some(record) = record else {
         return Value::Null;
     };
-    let mut state = current.clone();
+    let mut state = fields.clone();
     overlay_record(schema, &record, &mut state);
     resource.refresh(context, &mut state);
     Value::Map(state)
@@ -257,7 +309,11 @@ pub fn import_object(
     id: &str,
     diagnostics: &mut Diagnostics,
 ) -> Option<Value> {
-    let Some(record) = context.live_record(resource.type_name(), id) else {
+    let record = context.live_record(resource.type_name(), id);
+    if context.report_failure(diagnostics) {
+        return None;
+    }
+    let Some(record) = record else {
         diagnostics.error(
             "Cannot import",
             format!(
@@ -383,7 +439,7 @@ mod tests {
     fn scratch_ledger(name: &str) -> (DirectoryLedger, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("hipaa-plan-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        (DirectoryLedger::open(&dir).unwrap(), dir)
+        (DirectoryLedger::open(&dir), dir)
     }
 
     fn config(fields: &[(&str, Value)], schema: &Schema) -> Value {
@@ -400,10 +456,7 @@ mod tests {
 
     fn plan(prior: &Value, config: &Value, ledger: &DirectoryLedger) -> (Plan, Diagnostics) {
         let schema = License.schema();
-        let context = Context {
-            ledger,
-            today: 20_000,
-        };
+        let context = Context::new(ledger, 20_000);
         let mut diagnostics = Diagnostics::default();
         // For these tests the proposed state is the config over the prior computed values,
         // as Terraform builds it.
@@ -456,10 +509,7 @@ mod tests {
         let (ledger, dir) = scratch_ledger("apply");
         let schema = License.schema();
         let (plan, _) = plan(&Value::Null, &basic_config(), &ledger);
-        let context = Context {
-            ledger: &ledger,
-            today: 20_000,
-        };
+        let context = Context::new(&ledger, 20_000);
         let mut diagnostics = Diagnostics::default();
         let state = apply_change(
             &License,
@@ -520,10 +570,7 @@ mod tests {
         assert_eq!(replace.requires_replace, vec![AttributePath::root("name")]);
 
         let schema = License.schema();
-        let context = Context {
-            ledger: &ledger,
-            today: 20_000,
-        };
+        let context = Context::new(&ledger, 20_000);
         let mut diagnostics = Diagnostics::default();
         let destroy = plan_change(
             &License,
@@ -552,6 +599,40 @@ mod tests {
         assert_eq!(
             diagnostics.0[0].attribute,
             Some(AttributePath::root("breach_notification_days"))
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn an_unreadable_ledger_is_an_error_not_a_vanished_object() {
+        let (ledger, dir) = scratch_ledger("corrupt");
+        let schema = License.schema();
+        let (plan, _) = plan(&Value::Null, &basic_config(), &ledger);
+        let context = Context::new(&ledger, 20_000);
+        let mut diagnostics = Diagnostics::default();
+        let state = apply_change(
+            &License,
+            &schema,
+            &context,
+            &Value::Null,
+            &plan.planned,
+            &mut diagnostics,
+        )
+        .unwrap();
+        std::fs::write(dir.join("00000000000000000002.json"), "not a record").unwrap();
+
+        let fresh = DirectoryLedger::open(&dir);
+        let context = Context::new(&fresh, 20_000);
+        let mut diagnostics = Diagnostics::default();
+        let read = read_object(&License, &schema, &context, &state, &mut diagnostics);
+        assert_eq!(read, state, "the state must be kept");
+        assert_eq!(
+            diagnostics.0[0].summary,
+            "Cannot read the attestation ledger"
+        );
+        assert!(
+            diagnostics.0[0].detail.contains("not a ledger record"),
+            "{diagnostics:?}"
         );
         let _ = std::fs::remove_dir_all(dir);
     }

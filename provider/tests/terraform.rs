@@ -116,10 +116,7 @@ impl Workspace {
     }
 
     fn ledger(&self) -> Vec<hipaa_ledger::Record> {
-        DirectoryLedger::open(self.ledger_dir())
-            .unwrap()
-            .records()
-            .unwrap()
+        DirectoryLedger::open(self.ledger_dir()).records().unwrap()
     }
 
     fn output(&self, name: &str) -> String {
@@ -332,7 +329,7 @@ fn mfa_expired_agreements_and_unknown_policies_fail_the_plan() {
     );
 
     // An agreement that expired after it was recorded, named by a PHI system.
-    let ledger = DirectoryLedger::open(workspace.ledger_dir()).unwrap();
+    let ledger = DirectoryLedger::open(workspace.ledger_dir());
     let attributes = [
         ("vendor", serde_json::json!("Lapsed Vendor")),
         ("effective_date", serde_json::json!("2020-01-01")),

@@ -72,9 +72,7 @@ pub fn findings(context: &Context, license_filter: Option<&str>) -> Findings {
 
 fn first_recorded_day(context: &Context, license_id: &str) -> i64 {
     context
-        .ledger
         .records()
-        .unwrap_or_default()
         .iter()
         .find(|r| r.resource_type == license::TYPE_NAME && r.resource_id == license_id)
         .map(|r| (r.recorded_at / 86_400) as i64)
@@ -125,9 +123,10 @@ impl DataSource for ComplianceStatus {
         }
     }
 
-    fn read(&self, context: &Context, config: &Object, _diagnostics: &mut Diagnostics) -> Object {
+    fn read(&self, context: &Context, config: &Object, diagnostics: &mut Diagnostics) -> Object {
         let license_filter = get_str(config, "license_id");
         let found = findings(context, license_filter);
+        context.report_failure(diagnostics);
         let compliant = found.expired_baas.is_empty()
             && found.overdue_reviews.is_empty()
             && found.phi_systems_without_baa.is_empty();
@@ -181,7 +180,7 @@ mod tests {
         use serde_json::json;
         let dir = std::env::temp_dir().join(format!("hipaa-status-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let ledger = DirectoryLedger::open(&dir).unwrap();
+        let ledger = DirectoryLedger::open(&dir);
         let today = parse_date("2026-06-01").unwrap();
 
         record(
@@ -217,10 +216,7 @@ mod tests {
         let lapsed = json!({"license_id": "lic-a", "baa_ids": ["baa-old"]});
         record(&ledger, phi_system::TYPE_NAME, "phi-lapsed", lapsed);
 
-        let context = Context {
-            ledger: &ledger,
-            today,
-        };
+        let context = Context::new(&ledger, today);
         let found = findings(&context, None);
         assert_eq!(found.expired_baas, vec!["baa-old"]);
         assert_eq!(found.overdue_reviews, vec!["lic-b"]);
