@@ -216,3 +216,63 @@ impl Resource for Baa {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(fields: &[(&str, Value)]) -> Object {
+        fields
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn status_follows_the_dates() {
+        let (start, end) = (
+            parse_date("2025-01-01").unwrap(),
+            parse_date("2025-12-31").unwrap(),
+        );
+        assert_eq!(status_on(start, end, start - 1), "pending");
+        assert_eq!(status_on(start, end, start), "active");
+        assert_eq!(status_on(start, end, end), "active");
+        assert_eq!(status_on(start, end, end + 1), "expired");
+    }
+
+    #[test]
+    fn late_breach_notice_and_missing_terms_are_refused_at_their_attributes() {
+        let mut diagnostics = Diagnostics::default();
+        let bad = config(&[
+            ("breach_notification_days", Value::int(61)),
+            ("termination_right", Value::Bool(false)),
+            ("effective_date", Value::string("2025-06-01")),
+            ("expiration_date", Value::string("2025-01-01")),
+        ]);
+        Baa.validate_config(&bad, &mut diagnostics);
+        let paths: Vec<String> = diagnostics
+            .0
+            .iter()
+            .map(|d| d.attribute.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "breach_notification_days",
+                "termination_right",
+                "expiration_date"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_terms_are_not_refused() {
+        let mut diagnostics = Diagnostics::default();
+        let pending = config(&[
+            ("breach_notification_days", Value::unknown()),
+            ("audit_rights", Value::unknown()),
+        ]);
+        Baa.validate_config(&pending, &mut diagnostics);
+        assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    }
+}
