@@ -375,4 +375,25 @@ fn mfa_expired_agreements_and_unknown_policies_fail_the_plan() {
             .contains("\"NoSuchPolicy\" is not in the TLS policy"),
         "{refused:?}"
     );
+
+    // Retired out of band (another run destroyed it): read finds it gone, and the plan
+    // creates it again.
+    workspace.write_config(&license(""));
+    let id = workspace.output("license_id");
+    ledger
+        .append(Entry {
+            action: Action::Retire,
+            resource_type: "hipaa_license".to_string(),
+            resource_id: id,
+            attributes: Default::default(),
+        })
+        .unwrap();
+    let recreate = workspace.terraform(&["plan", "-detailed-exitcode", "-input=false"]);
+    assert_eq!(recreate.code, Some(2), "{recreate:?}");
+    assert!(
+        recreate
+            .stdout
+            .contains("hipaa_license.main will be created"),
+        "{recreate:?}"
+    );
 }
