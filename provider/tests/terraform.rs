@@ -397,3 +397,36 @@ fn mfa_expired_agreements_and_unknown_policies_fail_the_plan() {
         "{recreate:?}"
     );
 }
+
+#[test]
+fn two_runs_at_once_share_one_intact_ledger() {
+    if !terraform_available() {
+        return;
+    }
+    let shared = Workspace::new("shared-ledger");
+    let ledger_dir = shared.dir.join("ledger");
+    let runs: Vec<_> = ["first", "second"]
+        .into_iter()
+        .map(|name| {
+            let workspace = Workspace::new(&format!("concurrent-{name}"));
+            workspace.write_config(&format!(
+                "provider \"hipaa\" {{\n  ledger_dir = \"{}\"\n}}\n\n\
+                 resource \"hipaa_license\" \"many\" {{\n  count   = 10\n  \
+                 name    = \"{name}-${{count.index}}\"\n  version = \"1\"\n}}\n",
+                ledger_dir.display()
+            ));
+            std::thread::spawn(move || {
+                workspace.apply();
+                workspace
+            })
+        })
+        .collect();
+    let workspaces: Vec<Workspace> = runs.into_iter().map(|run| run.join().unwrap()).collect();
+
+    let report = hipaa_ledger::verify(&ledger_dir).unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.records, 20);
+    for workspace in &workspaces {
+        workspace.assert_plan_empty();
+    }
+}
