@@ -1,0 +1,105 @@
+# A complete, compliant PHI stack declared with every hipaa_* resource type: one license, the
+# boundary PHI stays in, a business associate agreement, a PHI system covered by it, an access
+# role and the latest security review, plus the compliance status read back from the ledger.
+
+terraform {
+  required_providers {
+    hipaa = {
+      source = "example.com/acme/hipaa"
+    }
+  }
+}
+
+provider "hipaa" {
+  # Every create, update and destroy is appended here as a hash-chained record.
+  ledger_dir = ".hipaa-ledger"
+}
+
+variable "last_review_date" {
+  description = "The day the latest security review was completed (YYYY-MM-DD)."
+  type        = string
+  default     = "2026-11-30"
+}
+
+resource "hipaa_license" "clinic" {
+  name                     = "acme-clinic"
+  version                  = "2025.1"
+  min_tls_version          = "1.2"
+  customer_managed_keys    = true
+  key_rotation_days        = 365
+  mfa_required             = true
+  log_retention_days       = 2190
+  incident_response_hours  = 24
+  breach_notification_days = 30
+  review_interval_days     = 90
+}
+
+resource "hipaa_boundary" "us" {
+  license_id = hipaa_license.clinic.id
+  name       = "us-production"
+  regions    = ["us-east-1", "us-west-2"]
+  accounts   = ["111122223333"]
+  members    = ["aws_s3_bucket.claims", "aws_db_instance.claims"]
+}
+
+resource "hipaa_baa" "aws" {
+  vendor                   = "Amazon Web Services"
+  services                 = ["s3", "rds", "kms"]
+  effective_date           = "2025-01-01"
+  expiration_date          = "2099-12-31"
+  breach_notification_days = 30
+  document_sha256          = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+}
+
+resource "hipaa_phi_system" "claims" {
+  license_id   = hipaa_license.clinic.id
+  boundary_id  = hipaa_boundary.us.id
+  name         = "claims-store"
+  resource     = "aws_s3_bucket.claims"
+  handles      = ["store", "process"]
+  data_classes = ["claims", "diagnoses"]
+  owner        = "claims-team"
+  baa_ids      = [hipaa_baa.aws.id]
+}
+
+resource "hipaa_access_role" "analyst" {
+  license_id          = hipaa_license.clinic.id
+  name                = "claims-analyst"
+  permissions         = ["claims:read"]
+  members             = ["group:claims-analysts"]
+  mfa_required        = true
+  max_session_minutes = 30
+}
+
+resource "hipaa_security_review" "latest" {
+  license_id   = hipaa_license.clinic.id
+  performed_on = var.last_review_date
+  reviewer     = "security-office"
+  summary      = "Encryption, access and audit controls checked; no open findings."
+}
+
+data "hipaa_tls_policy" "load_balancer" {
+  name = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+}
+
+data "hipaa_compliance_status" "clinic" {
+  license_id = hipaa_license.clinic.id
+
+  depends_on = [
+    hipaa_phi_system.claims,
+    hipaa_access_role.analyst,
+    hipaa_security_review.latest,
+  ]
+}
+
+output "compliant" {
+  value = data.hipaa_compliance_status.clinic.compliant
+}
+
+output "load_balancer_min_tls" {
+  # try() keeps the output defined for a policy name missing from the table.
+  value = try(
+    provider::hipaa::tls_policy_min_version(data.hipaa_tls_policy.load_balancer.name),
+    "unknown policy",
+  )
+}

@@ -1,0 +1,1 @@
+terraform import hipaa_access_role.example <id>

@@ -1,0 +1,1 @@
+terraform import hipaa_baa.example <id>

@@ -1,0 +1,1 @@
+terraform import hipaa_phi_system.example <id>

@@ -1,0 +1,1 @@
+terraform import hipaa_security_review.example <id>

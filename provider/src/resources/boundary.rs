@@ -1,0 +1,71 @@
+//! `hipaa_boundary`: where PHI may live under a license: regions, accounts and the resources
+//! inside.
+
+use super::{license, license_id_attribute, require_live};
+use crate::diagnostics::Diagnostics;
+use crate::resource::{strings, Context, Object, Resource};
+use crate::schema::{Attribute, Schema, Validator};
+use crate::value::Type;
+
+pub const TYPE_NAME: &str = "hipaa_boundary";
+
+pub struct Boundary;
+
+impl Resource for Boundary {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn id_prefix(&self) -> &'static str {
+        "bnd-"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema {
+            version: 0,
+            description: "A compliance boundary: the regions and accounts PHI may be stored in \
+                          or sent to under a license, and the resources inside it. The scanner \
+                          flags PHI that leaves it.",
+            attributes: vec![
+                Attribute::id("The boundary's identifier, assigned when it is created."),
+                license_id_attribute(),
+                Attribute::required("name", Type::String, "The boundary's name.")
+                    .validator(Validator::NotBlank),
+                Attribute::required(
+                    "regions",
+                    strings(),
+                    "The cloud regions PHI may be stored in or sent to, e.g. `us-east-1`.",
+                )
+                .validator(Validator::MinItems(1)),
+                Attribute::optional(
+                    "accounts",
+                    strings(),
+                    "The cloud accounts (AWS account ids, Azure subscriptions, Google \
+                     projects) inside the boundary.",
+                ),
+                Attribute::optional(
+                    "members",
+                    strings(),
+                    "Addresses of the Terraform resources inside the boundary, e.g. \
+                     `aws_s3_bucket.claims`.",
+                ),
+            ],
+        }
+    }
+
+    fn modify_plan(
+        &self,
+        context: &Context,
+        planned: &mut Object,
+        _prior: Option<&Object>,
+        diagnostics: &mut Diagnostics,
+    ) {
+        require_live(
+            context,
+            planned,
+            "license_id",
+            license::TYPE_NAME,
+            diagnostics,
+        );
+    }
+}

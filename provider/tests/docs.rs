@@ -1,0 +1,58 @@
+//! The committed `docs/` must be exactly what the provider's schemas and `examples/` render.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn files_under(root: &Path, dir: &Path, found: &mut BTreeSet<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(root, &path, found);
+        } else {
+            found.insert(path.strip_prefix(root).unwrap().to_path_buf());
+        }
+    }
+}
+
+#[test]
+fn committed_docs_match_the_schema() {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let docs = repository.join("docs");
+    let rendered = terraform_provider_hipaa::docs::render(&repository.join("examples")).unwrap();
+    let refresh = "docs are stale: run `cargo run -p terraform-provider-hipaa -- docs --out docs`";
+
+    for (relative, expected) in &rendered {
+        let committed = std::fs::read_to_string(docs.join(relative)).unwrap_or_default();
+        assert!(
+            committed == *expected,
+            "{refresh} ({} differs)",
+            relative.display()
+        );
+    }
+
+    let mut committed_files = BTreeSet::new();
+    files_under(&docs, &docs, &mut committed_files);
+    let expected_files: BTreeSet<PathBuf> = rendered.keys().cloned().collect();
+    assert_eq!(committed_files, expected_files, "{refresh}");
+}
+
+#[test]
+fn every_resource_page_documents_every_attribute() {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let rendered = terraform_provider_hipaa::docs::render(&repository.join("examples")).unwrap();
+    let license = &rendered[&PathBuf::from("resources/license.md")];
+    for attribute in [
+        "breach_notification_days",
+        "terminate_on_noncompliance",
+        "id",
+    ] {
+        assert!(
+            license.contains(&format!("- `{attribute}` (")),
+            "{attribute}"
+        );
+    }
+    assert!(license.contains("Defaults to `60`."));
+    assert!(license.contains("terraform import hipaa_license.example <id>"));
+    assert!(rendered.contains_key(&PathBuf::from("functions/tls_policy_min_version.md")));
+    assert!(rendered.contains_key(&PathBuf::from("data-sources/compliance_status.md")));
+}

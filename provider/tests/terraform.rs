@@ -1,0 +1,432 @@
+//! End-to-end runs of the real `terraform` binary against the provider built by cargo, through
+//! a CLI configuration of our own with `dev_overrides` (so no `terraform init`, no registry).
+//!
+//! With `CI=true` a missing `terraform` fails the tests; elsewhere they are skipped with a
+//! note on stderr.
+
+use hipaa_ledger::{Action, DirectoryLedger, Entry, LedgerBackend};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SOURCE: &str = "example.com/acme/hipaa";
+
+/// A working directory with its own CLI configuration, removed afterwards.
+struct Workspace {
+    dir: PathBuf,
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn terraform_available() -> bool {
+    let found = Command::new("terraform").arg("version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "terraform is not on the PATH, and CI=true requires these tests to run"
+        );
+        eprintln!("skipping: terraform is not on the PATH");
+    }
+    found
+}
+
+impl Workspace {
+    fn new(name: &str) -> Workspace {
+        let dir = std::env::temp_dir().join(format!("hipaa-tf-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+
+        let binary = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-hipaa"));
+        let plugin_dir = binary.parent().unwrap();
+        let cli_config = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n}}\n\
+             disable_checkpoint = true\n",
+            plugin_dir.display()
+        );
+        std::fs::write(dir.join("cli.tfrc"), cli_config).unwrap();
+        Workspace { dir }
+    }
+
+    fn write_config(&self, body: &str) {
+        let config = format!(
+            "terraform {{\n  required_providers {{\n    hipaa = {{ source = \"{SOURCE}\" }}\n  \
+             }}\n}}\n\n{body}"
+        );
+        std::fs::write(self.dir.join("main.tf"), config).unwrap();
+    }
+
+    fn terraform(&self, args: &[&str]) -> Run {
+        Command::new("terraform")
+            .args(args)
+            .arg("-no-color")
+            .current_dir(&self.dir)
+            .env("TF_CLI_CONFIG_FILE", self.dir.join("cli.tfrc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env_remove("TF_LOG")
+            .env_remove("TF_DISABLE_PLUGIN_TLS")
+            .output()
+            .expect("running terraform")
+            .into()
+    }
+
+    fn apply(&self) -> Run {
+        let run = self.terraform(&["apply", "-auto-approve", "-input=false"]);
+        assert_eq!(run.code, Some(0), "apply failed: {run:?}");
+        run
+    }
+
+    /// The idempotency check of Terraform's own acceptance tests: nothing left to do.
+    fn assert_plan_empty(&self) {
+        let run = self.terraform(&["plan", "-detailed-exitcode", "-input=false"]);
+        assert_eq!(run.code, Some(0), "plan after apply is not empty: {run:?}");
+    }
+
+    fn ledger_dir(&self) -> PathBuf {
+        self.dir.join(".hipaa-ledger")
+    }
+
+    fn ledger(&self) -> Vec<hipaa_ledger::Record> {
+        DirectoryLedger::open(self.ledger_dir()).records().unwrap()
+    }
+
+    fn output(&self, name: &str) -> String {
+        let run = self.terraform(&["output", "-raw", name]);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        run.stdout
+    }
+}
+
+fn license(extra: &str) -> String {
+    format!(
+        "resource \"hipaa_license\" \"main\" {{\n  name    = \"acme\"\n  version = \"2025.1\"\n\
+         {extra}}}\n\noutput \"license_id\" {{\n  value = hipaa_license.main.id\n}}\n"
+    )
+}
+
+/// Asserts that a failed run reports `summary` pinned to the configuration line `line`.
+fn assert_error_at(run: &Run, summary: &str, line: &str) {
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains(&format!("Error: {summary}")), "{run:?}");
+    let snippet = run
+        .stderr
+        .lines()
+        .any(|text| text.contains(':') && text.trim_start_matches(['│', ' ']).contains(line));
+    assert!(snippet, "error not pinned to `{line}`: {run:?}");
+}
+
+#[test]
+fn license_apply_update_validate_destroy() {
+    if !terraform_available() {
+        return;
+    }
+    let workspace = Workspace::new("license");
+
+    workspace.write_config(&license(""));
+    let created = workspace.apply();
+    assert!(created.stdout.contains("1 added"), "{created:?}");
+    workspace.assert_plan_empty();
+    let id = workspace.output("license_id");
+    assert!(id.starts_with("lic-"), "{id}");
+
+    // In place: the id stays, the ledger keeps both versions.
+    workspace
+        .write_config(&license("  version = \"2025.2\"\n").replace("  version = \"2025.1\"\n", ""));
+    let updated = workspace.apply();
+    assert!(updated.stdout.contains("1 changed"), "{updated:?}");
+    assert_eq!(workspace.output("license_id"), id);
+    workspace.assert_plan_empty();
+    let versions: Vec<_> = workspace
+        .ledger()
+        .iter()
+        .map(|record| (record.action, record.attributes["version"].clone()))
+        .collect();
+    assert_eq!(
+        versions,
+        vec![
+            (Action::Create, serde_json::json!("2025.1")),
+            (Action::Update, serde_json::json!("2025.2")),
+        ]
+    );
+
+    // A term HIPAA forbids fails the plan at its attribute.
+    workspace.write_config(&license("  breach_notification_days = 90\n"));
+    let refused = workspace.terraform(&["plan", "-input=false"]);
+    assert_error_at(
+        &refused,
+        "License term not allowed by HIPAA",
+        "breach_notification_days = 90",
+    );
+    assert!(refused.stderr.contains("164.410(b)"), "{refused:?}");
+
+    workspace.write_config(&license("  terminate_on_noncompliance = false\n"));
+    let refused = workspace.terraform(&["plan", "-input=false"]);
+    assert_error_at(
+        &refused,
+        "License term not allowed by HIPAA",
+        "terminate_on_noncompliance",
+    );
+
+    // A new name cannot be changed in place.
+    workspace.write_config(&license("").replace("\"acme\"", "\"acme-2\""));
+    let replace = workspace.terraform(&["plan", "-input=false"]);
+    assert!(replace.stdout.contains("must be replaced"), "{replace:?}");
+    assert!(
+        replace.stdout.contains("# forces replacement"),
+        "{replace:?}"
+    );
+
+    workspace.write_config(&license(""));
+    let destroyed = workspace.terraform(&["destroy", "-auto-approve", "-input=false"]);
+    assert_eq!(destroyed.code, Some(0), "{destroyed:?}");
+    let records = workspace.ledger();
+    // Destroy applies no pending change of terms: create, update, retire.
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert_eq!(records.last().unwrap().action, Action::Retire);
+    assert_eq!(records.last().unwrap().resource_id, id);
+    let report = hipaa_ledger::verify(&workspace.ledger_dir()).unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+}
+
+#[test]
+fn complete_example_stack_applies_imports_and_retires() {
+    if !terraform_available() {
+        return;
+    }
+    let workspace = Workspace::new("stack");
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/provider/main.tf"),
+    )
+    .unwrap();
+    let today =
+        terraform_provider_hipaa::dates::format_date(terraform_provider_hipaa::dates::today());
+    let example = example.replace(
+        "default     = \"2026-11-30\"",
+        &format!("default     = \"{today}\""),
+    );
+    std::fs::write(workspace.dir.join("main.tf"), example).unwrap();
+
+    let applied = workspace.apply();
+    assert!(applied.stdout.contains("6 added"), "{applied:?}");
+    assert_eq!(workspace.output("compliant"), "true");
+    workspace.assert_plan_empty();
+
+    // Import round trip: forget the license, import it by id, and nothing is left to do.
+    let list = workspace.terraform(&["state", "show", "hipaa_phi_system.claims"]);
+    assert!(list.stdout.contains("baa_ids"), "{list:?}");
+    let id_line = workspace.terraform(&["state", "show", "hipaa_license.clinic"]);
+    let id = id_line
+        .stdout
+        .lines()
+        .find_map(|line| {
+            line.trim().strip_prefix("id ").map(|rest| {
+                rest.trim_start_matches([' ', '='])
+                    .trim_matches('"')
+                    .to_string()
+            })
+        })
+        .expect("license id in state");
+    let removed = workspace.terraform(&["state", "rm", "hipaa_license.clinic"]);
+    assert_eq!(removed.code, Some(0), "{removed:?}");
+    let imported = workspace.terraform(&["import", "-input=false", "hipaa_license.clinic", &id]);
+    assert_eq!(imported.code, Some(0), "{imported:?}");
+    workspace.assert_plan_empty();
+
+    let unknown = workspace.terraform(&["import", "-input=false", "hipaa_baa.other", "baa-none"]);
+    assert_ne!(unknown.code, Some(0), "{unknown:?}");
+
+    let destroyed = workspace.terraform(&["destroy", "-auto-approve", "-input=false"]);
+    assert_eq!(destroyed.code, Some(0), "{destroyed:?}");
+    let records = workspace.ledger();
+    let mut retired: Vec<_> = records
+        .iter()
+        .filter(|record| record.action == Action::Retire)
+        .map(|record| record.resource_type.clone())
+        .collect();
+    retired.sort();
+    assert_eq!(
+        retired,
+        [
+            "hipaa_access_role",
+            "hipaa_baa",
+            "hipaa_boundary",
+            "hipaa_license",
+            "hipaa_phi_system",
+            "hipaa_security_review"
+        ]
+    );
+    assert_eq!(
+        records.len(),
+        12,
+        "six creates and six retirements, nothing deleted"
+    );
+    assert!(hipaa_ledger::verify(&workspace.ledger_dir())
+        .unwrap()
+        .is_intact());
+}
+
+#[test]
+fn mfa_expired_agreements_and_unknown_policies_fail_the_plan() {
+    if !terraform_available() {
+        return;
+    }
+    let workspace = Workspace::new("checks");
+    workspace.write_config(&license(""));
+    workspace.apply();
+
+    // A role without MFA under a license that requires it.
+    let role =
+        "resource \"hipaa_access_role\" \"ops\" {\n  license_id   = hipaa_license.main.id\n  \
+                name         = \"ops\"\n  permissions  = [\"claims:read\"]\n  \
+                mfa_required = false\n}\n";
+    workspace.write_config(&format!("{}{role}", license("")));
+    let refused = workspace.terraform(&["plan", "-input=false"]);
+    assert_error_at(
+        &refused,
+        "License requires multi-factor authentication",
+        "mfa_required = false",
+    );
+
+    // An agreement that has already expired.
+    let expired = "resource \"hipaa_baa\" \"old\" {\n  vendor          = \"Old Vendor\"\n  \
+                   services        = [\"s3\"]\n  effective_date  = \"2020-01-01\"\n  \
+                   expiration_date = \"2021-01-01\"\n}\n";
+    workspace.write_config(&format!("{}{expired}", license("")));
+    let refused = workspace.terraform(&["plan", "-input=false"]);
+    assert_error_at(
+        &refused,
+        "Business associate agreement expired",
+        "expiration_date = \"2021-01-01\"",
+    );
+
+    // An agreement that expired after it was recorded, named by a PHI system.
+    let ledger = DirectoryLedger::open(workspace.ledger_dir());
+    let attributes = [
+        ("vendor", serde_json::json!("Lapsed Vendor")),
+        ("effective_date", serde_json::json!("2020-01-01")),
+        ("expiration_date", serde_json::json!("2021-01-01")),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect();
+    ledger
+        .append(Entry {
+            action: Action::Create,
+            resource_type: "hipaa_baa".to_string(),
+            resource_id: "baa-lapsed".to_string(),
+            attributes,
+        })
+        .unwrap();
+    let system = "resource \"hipaa_boundary\" \"b\" {\n  license_id = hipaa_license.main.id\n  \
+                  name       = \"b\"\n  regions    = [\"us-east-1\"]\n}\n\
+                  resource \"hipaa_phi_system\" \"s\" {\n  license_id  = hipaa_license.main.id\n  \
+                  boundary_id = hipaa_boundary.b.id\n  name        = \"s\"\n  \
+                  resource    = \"aws_s3_bucket.s\"\n  handles     = [\"store\"]\n  \
+                  owner       = \"team\"\n  baa_ids     = [\"baa-lapsed\"]\n}\n";
+    workspace.write_config(&format!("{}{system}", license("")));
+    let refused = workspace.terraform(&["plan", "-input=false"]);
+    assert_error_at(
+        &refused,
+        "Business associate agreement expired",
+        "[\"baa-lapsed\"]",
+    );
+
+    // The function names the policy it does not know.
+    let call = "output \"tls\" {\n  value = provider::hipaa::tls_policy_min_version(\"NoSuchPolicy\")\n}\n";
+    workspace.write_config(&format!("{}{call}", license("")));
+    let refused = workspace.terraform(&["plan", "-input=false"]);
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("Error: Invalid function argument"),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("\"NoSuchPolicy\" is not in the TLS policy"),
+        "{refused:?}"
+    );
+
+    // Retired out of band (another run destroyed it): read finds it gone, and the plan
+    // creates it again.
+    workspace.write_config(&license(""));
+    let id = workspace.output("license_id");
+    ledger
+        .append(Entry {
+            action: Action::Retire,
+            resource_type: "hipaa_license".to_string(),
+            resource_id: id,
+            attributes: Default::default(),
+        })
+        .unwrap();
+    let recreate = workspace.terraform(&["plan", "-detailed-exitcode", "-input=false"]);
+    assert_eq!(recreate.code, Some(2), "{recreate:?}");
+    assert!(
+        recreate
+            .stdout
+            .contains("hipaa_license.main will be created"),
+        "{recreate:?}"
+    );
+}
+
+#[test]
+fn two_runs_at_once_share_one_intact_ledger() {
+    if !terraform_available() {
+        return;
+    }
+    let shared = Workspace::new("shared-ledger");
+    let ledger_dir = shared.dir.join("ledger");
+    let runs: Vec<_> = ["first", "second"]
+        .into_iter()
+        .map(|name| {
+            let workspace = Workspace::new(&format!("concurrent-{name}"));
+            workspace.write_config(&format!(
+                "provider \"hipaa\" {{\n  ledger_dir = \"{}\"\n}}\n\n\
+                 resource \"hipaa_license\" \"many\" {{\n  count   = 10\n  \
+                 name    = \"{name}-${{count.index}}\"\n  version = \"1\"\n}}\n",
+                ledger_dir.display()
+            ));
+            std::thread::spawn(move || {
+                workspace.apply();
+                workspace
+            })
+        })
+        .collect();
+    let workspaces: Vec<Workspace> = runs.into_iter().map(|run| run.join().unwrap()).collect();
+
+    let report = hipaa_ledger::verify(&ledger_dir).unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.records, 20);
+    for workspace in &workspaces {
+        workspace.assert_plan_empty();
+    }
+}
