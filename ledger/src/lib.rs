@@ -13,7 +13,8 @@
 //!
 //! Known shortcoming: cutting records off the *end* of the chain leaves a valid, shorter chain.
 //! [`verify`] reports the head hash so it can be kept elsewhere (a state file, a ticket) and
-//! compared with [`Report::head_matches`].
+//! compared with [`Report::head_matches`], or with [`Report::holds`] once the ledger has grown
+//! (`hipaa ledger verify DIR --expect-head HASH`).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -461,6 +462,8 @@ pub struct Report {
     /// The newest record's hash: keep it elsewhere to detect records cut off the end.
     pub head: Option<String>,
     pub problems: Vec<Problem>,
+    /// Every record's hash, oldest first.
+    pub hashes: Vec<String>,
 }
 
 impl Report {
@@ -470,6 +473,12 @@ impl Report {
 
     pub fn head_matches(&self, expected: &str) -> bool {
         self.head.as_deref() == Some(expected)
+    }
+
+    /// Whether a head kept from an earlier verification is still in the chain: the ledger may
+    /// have grown since, but nothing up to that record was cut off or replaced.
+    pub fn holds(&self, earlier_head: &str) -> bool {
+        self.hashes.iter().any(|hash| hash == earlier_head)
     }
 }
 
@@ -489,6 +498,7 @@ pub fn verify(dir: &Path) -> Result<Report, LedgerError> {
     }
 
     let mut problems = Vec::new();
+    let mut hashes = Vec::new();
     let last = files.keys().next_back().copied().unwrap_or(0);
     let mut previous_hash = Some(GENESIS_HASH.to_string());
     for sequence in 1..=last {
@@ -529,6 +539,7 @@ pub fn verify(dir: &Path) -> Result<Report, LedgerError> {
                 problems.push(Problem::BrokenLink { sequence });
             }
         }
+        hashes.push(record.hash.clone());
         previous_hash = Some(record.hash);
     }
 
@@ -536,6 +547,7 @@ pub fn verify(dir: &Path) -> Result<Report, LedgerError> {
         records: files.len() as u64,
         head: if last == 0 { None } else { previous_hash },
         problems,
+        hashes,
     })
 }
 

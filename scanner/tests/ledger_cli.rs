@@ -1,0 +1,116 @@
+//! `hipaa ledger verify` over a ledger written by the same code the provider uses.
+
+use hipaa_ledger::{Action, DirectoryLedger, Entry, LedgerBackend};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ledger_with_three_records(name: &str) -> (PathBuf, Vec<String>) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let ledger = DirectoryLedger::open(&dir);
+
+    let mut hashes = Vec::new();
+    for (action, version) in [
+        (Action::Create, "2026.1"),
+        (Action::Update, "2026.2"),
+        (Action::Update, "2026.3"),
+    ] {
+        let attributes =
+            BTreeMap::from([("version".to_string(), serde_json::Value::from(version))]);
+        let record = ledger
+            .append(Entry {
+                action,
+                resource_type: "hipaa_license".to_string(),
+                resource_id: "lic-clinic".to_string(),
+                attributes,
+            })
+            .expect("the ledger takes the record");
+        hashes.push(record.hash);
+    }
+    (dir, hashes)
+}
+
+fn verify(dir: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hipaa"))
+        .args(["ledger", "verify"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("the hipaa binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn an_untouched_ledger_verifies_and_prints_its_head() {
+    let (dir, hashes) = ledger_with_three_records("ledger-untouched");
+
+    let run = verify(&dir, &[]);
+
+    assert_eq!(run.status.code(), Some(0), "{}", stdout(&run));
+    assert!(stdout(&run).contains(&format!("3 records, head {}: intact", hashes[2])));
+}
+
+#[test]
+fn an_edited_record_is_named() {
+    let (dir, _) = ledger_with_three_records("ledger-edited");
+    let second = dir.join("00000000000000000002.json");
+    let text = std::fs::read_to_string(&second).unwrap();
+    std::fs::write(&second, text.replace("2026.2", "2027.9")).unwrap();
+
+    let run = verify(&dir, &[]);
+
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stdout(&run).contains("record 2 was edited"),
+        "{}",
+        stdout(&run)
+    );
+    assert!(stdout(&run).contains("NOT intact"));
+}
+
+#[test]
+fn a_removed_record_is_named() {
+    let (dir, _) = ledger_with_three_records("ledger-removed");
+    std::fs::remove_file(dir.join("00000000000000000002.json")).unwrap();
+
+    let run = verify(&dir, &[]);
+
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stdout(&run).contains("record 2 is missing"),
+        "{}",
+        stdout(&run)
+    );
+}
+
+#[test]
+fn records_cut_off_the_end_are_caught_by_the_head_kept_elsewhere() {
+    let (dir, hashes) = ledger_with_three_records("ledger-truncated");
+    std::fs::remove_file(dir.join("00000000000000000003.json")).unwrap();
+
+    let alone = verify(&dir, &[]);
+    assert_eq!(
+        alone.status.code(),
+        Some(0),
+        "a shorter chain is still a chain"
+    );
+
+    let with_head = verify(&dir, &["--expect-head", &hashes[2]]);
+    assert_eq!(with_head.status.code(), Some(1));
+    assert!(stdout(&with_head).contains("no longer holds the expected head"));
+
+    let older_head = verify(&dir, &["--expect-head", &hashes[1]]);
+    assert_eq!(older_head.status.code(), Some(0), "{}", stdout(&older_head));
+}
+
+#[test]
+fn a_missing_directory_is_an_input_error() {
+    let run = verify(Path::new("/nonexistent/ledger"), &[]);
+
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("/nonexistent/ledger"));
+}
