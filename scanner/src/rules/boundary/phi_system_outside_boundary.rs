@@ -1,3 +1,4 @@
+use crate::policy::Boundary;
 use crate::rules::prelude::*;
 
 declare_rule! {
@@ -81,9 +82,7 @@ fn check(cx: &Context, system: &Resource) -> Verdict {
         .flat_map(|reference| cx.index.resolve(reference))
         .collect();
     if systems.is_empty() {
-        return Verdict::undetermined(
-            "resource does not refer to a resource of this configuration",
-        );
+        return judge_literal(system, &boundaries);
     }
 
     for boundary in boundaries {
@@ -102,6 +101,37 @@ fn check(cx: &Context, system: &Resource) -> Verdict {
             }
             return Verdict::fail(Some("resource"), message, FIX);
         }
+    }
+    Verdict::Pass
+}
+
+/// A PHI system named by a literal (an ARN or address outside this configuration): it is in a
+/// boundary that lists the same literal. A boundary that also lists members by reference may
+/// hold it under another name, which cannot be told before apply.
+fn judge_literal(system: &Resource, boundaries: &[&Boundary]) -> Verdict {
+    let Some(literal) = system.attr("resource").as_str() else {
+        return Verdict::undetermined("resource is not known before apply");
+    };
+
+    for boundary in boundaries {
+        if boundary.member_literals.contains(literal) {
+            continue;
+        }
+        if boundary.has_unknown_members || !boundary.member_addresses.is_empty() {
+            return Verdict::undetermined(format!(
+                "{literal} is not among the members of {} written as literals; its other \
+                 members are known only by reference",
+                boundary.address
+            ));
+        }
+        return Verdict::fail(
+            Some("resource"),
+            format!(
+                "{literal} is declared a PHI system of {}, which does not list it as a member",
+                boundary.address
+            ),
+            FIX,
+        );
     }
     Verdict::Pass
 }
@@ -177,5 +207,53 @@ mod tests {
             "hipaa_phi_system.claims",
         );
         assert!(matches!(verdict, Verdict::Undetermined(_)));
+    }
+
+    /// A boundary whose members are all literals, and a PHI system named by a literal.
+    fn literal_project(members: serde_json::Value, system: &str) -> Vec<Resource> {
+        let boundary = resource(
+            "hipaa_boundary",
+            "prod",
+            json!({"name": "prod", "members": members}),
+        );
+        let system = with_reference(
+            resource(
+                "hipaa_phi_system",
+                "claims",
+                json!({"name": "claims", "resource": system}),
+            ),
+            "boundary_id",
+            "hipaa_boundary.prod",
+            "id",
+        );
+        vec![boundary, system]
+    }
+
+    #[test]
+    fn a_literal_system_listed_by_its_boundary_passes() {
+        let resources = literal_project(
+            json!(["aws_s3_bucket.claims", "aws_db_instance.claims"]),
+            "aws_s3_bucket.claims",
+        );
+        let verdict = judge(
+            &PhiSystemOutsideBoundary,
+            resources,
+            "hipaa_phi_system.claims",
+        );
+        assert_eq!(verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn a_literal_system_missing_from_a_literal_boundary_fails() {
+        let resources = literal_project(
+            json!(["aws_db_instance.claims"]),
+            "arn:aws:s3:::acme-claims",
+        );
+        let verdict = judge(
+            &PhiSystemOutsideBoundary,
+            resources,
+            "hipaa_phi_system.claims",
+        );
+        assert!(failure_message(verdict).contains("arn:aws:s3:::acme-claims"));
     }
 }
