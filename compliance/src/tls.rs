@@ -66,10 +66,12 @@ pub enum PolicyFamily {
     /// predefined policies).
     ElasticLoadBalancing,
     /// `viewer_certificate.minimum_protocol_version` of CloudFront distributions.
+    #[serde(rename = "cloudfront")]
     CloudFront,
     /// `security_policy` of API Gateway custom domain names.
     ApiGateway,
     /// `domain_endpoint_options.tls_security_policy` of OpenSearch and Elasticsearch domains.
+    #[serde(rename = "opensearch")]
     OpenSearch,
     /// `min_tls_version` / `minimum_tls_version` of Azure resources.
     Azure,

@@ -97,9 +97,6 @@ output "compliant" {
 }
 
 output "load_balancer_min_tls" {
-  # try() keeps the output defined for a policy name missing from the table.
-  value = try(
-    provider::hipaa::tls_policy_min_version(data.hipaa_tls_policy.load_balancer.name),
-    "unknown policy",
-  )
+  # The function fails the plan for a policy name the table does not know.
+  value = provider::hipaa::tls_policy_min_version(data.hipaa_tls_policy.load_balancer.name)
 }

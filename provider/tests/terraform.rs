@@ -238,6 +238,7 @@ fn complete_example_stack_applies_imports_and_retires() {
     let applied = workspace.apply();
     assert!(applied.stdout.contains("6 added"), "{applied:?}");
     assert_eq!(workspace.output("compliant"), "true");
+    assert_eq!(workspace.output("load_balancer_min_tls"), "1.2");
     workspace.assert_plan_empty();
 
     // Import round trip: forget the license, import it by id, and nothing is left to do.

@@ -93,3 +93,33 @@ impl DataSource for TlsPolicyData {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tls13_policy_that_still_accepts_tls10_is_not_compliant() {
+        let facts = facts("ELBSecurityPolicy-TLS13-1-0-2021-06");
+        assert!(facts.found);
+        assert_eq!(facts.min_version.as_deref(), Some("1.0"));
+        assert!(!facts.compliant);
+        assert_eq!(facts.family.as_deref(), Some("elastic_load_balancing"));
+    }
+
+    #[test]
+    fn a_modern_policy_is_compliant() {
+        let facts = facts("TLSv1.2_2025");
+        assert_eq!(facts.min_version.as_deref(), Some("1.2"));
+        assert!(facts.compliant);
+        assert_eq!(facts.family.as_deref(), Some("cloudfront"));
+    }
+
+    #[test]
+    fn an_unknown_name_is_not_guessed() {
+        let facts = facts("ELBSecurityPolicy-Imaginary-2030");
+        assert!(!facts.found);
+        assert_eq!(facts.min_version, None);
+        assert!(!facts.compliant);
+    }
+}
