@@ -293,6 +293,27 @@ fn complete_example_stack_applies_imports_and_retires() {
     assert!(hipaa_ledger::verify(&workspace.ledger_dir())
         .unwrap()
         .is_intact());
+
+    // An edit behind the provider's back, say a BAA's start moved earlier, breaks the chain at
+    // that record.
+    let baa_record = records
+        .iter()
+        .find(|r| r.resource_type == "hipaa_baa")
+        .expect("the BAA was recorded");
+    let file = workspace
+        .ledger_dir()
+        .join(format!("{:020}.json", baa_record.sequence));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replacen("2025-01-01", "2024-06-01", 1);
+    assert_ne!(text, edited, "the record holds the agreement's dates");
+    std::fs::write(&file, edited).unwrap();
+    let report = hipaa_ledger::verify(&workspace.ledger_dir()).unwrap();
+    assert_eq!(
+        report.problems,
+        [hipaa_ledger::Problem::Edited {
+            sequence: baa_record.sequence
+        }]
+    );
 }
 
 #[test]
