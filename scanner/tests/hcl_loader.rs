@@ -846,3 +846,42 @@ fn cut_and_garbled_files_give_errors_not_panics() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_key_given_twice_in_an_object_takes_its_last_value() {
+    // Terraform accepts an object constructor that repeats a key; the last value wins.
+    let dir = scratch("repeated-key");
+    let text = r#"locals {
+  listeners = {
+    front = {
+      protocol = "HTTP"
+      port     = 80
+      "protocol" = "HTTPS"
+      port     = 443
+    }
+    front = {
+      protocol = "HTTP"
+      port     = 8080
+      protocol = "HTTPS"
+      port     = 8443
+    }
+  }
+}
+
+resource "aws_lb_listener" "this" {
+  for_each          = local.listeners
+  load_balancer_arn = "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/x/1"
+  port              = each.value.port
+  protocol          = each.value.protocol
+}
+"#;
+    std::fs::write(dir.join("main.tf"), text).unwrap();
+
+    let project = load(&dir, &HclOptions::default()).expect("a repeated key is accepted");
+    assert_eq!(project.resources.len(), 1);
+    let listener = resource(&project, r#"aws_lb_listener.this["front"]"#);
+    assert_eq!(listener.attr("protocol"), &Value::from("HTTPS"));
+    assert_eq!(listener.attr("port"), &Value::Number(8443.0));
+    assert_eq!(listener.location.as_ref().map(|l| l.line), Some(18));
+    let _ = std::fs::remove_dir_all(dir);
+}

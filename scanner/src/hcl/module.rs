@@ -10,7 +10,7 @@
 use super::blocks::eval_resource_body;
 use super::config::{ModuleCallDecl, ModuleConfig, ResourceDecl};
 use super::eval::{EmptyScope, Evaluator, KeyMode, ResourceTarget, Scope, Shared};
-use super::source::{display_join, normalize};
+use super::source::{display_join, normalize, original_object_key};
 use super::val::Val;
 use crate::error::InputError;
 use crate::model::{InstanceKey, Location, Mode, Project, ProviderRef, Resource, SkippedModule};
@@ -500,7 +500,9 @@ fn child_providers(frame: &Frame, body: &Body) -> HashMap<ProviderKey, ProviderR
     let mut providers = HashMap::new();
     for (key, value) in mapping.iter() {
         let child_key = match key {
-            ObjectKey::Ident(ident) => Some((ident.as_str().to_string(), None)),
+            ObjectKey::Ident(ident) => {
+                Some((original_object_key(ident.as_str()).to_string(), None))
+            }
             ObjectKey::Expression(expr) => provider_address(expr),
         };
         let (Some(child_key), Some(parent_key)) = (child_key, provider_address(value.expr()))
