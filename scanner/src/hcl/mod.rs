@@ -11,8 +11,9 @@
 //! - `.tf.json` files and override files (`*_override.tf`) are not read; a note says so.
 //! - Type constraints of variables are not applied to their values (`"1"` stays a string), and
 //!   `TF_VAR_*` environment variables are not read.
-//! - Some functions are not evaluated: regular expressions, file reading, templates files,
-//!   network arithmetic, hashing, encodings other than JSON, time. Their results are unknown
+//! - Some functions are not evaluated: regular expressions, file reading and hashing, template
+//!   files, network arithmetic, YAML and CSV, compression, dates and time, paths that depend on
+//!   the machine (`abspath` of a relative path, `pathexpand` of `~`). Their results are unknown
 //!   and a note names them.
 //! - A `count` or `for_each` that is not known before apply (`var.create ? 1 : 0` with no
 //!   value for `var.create`) gives one instance without a key, and a note.
