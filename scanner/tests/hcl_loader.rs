@@ -885,3 +885,41 @@ resource "aws_lb_listener" "this" {
     assert_eq!(listener.location.as_ref().map(|l| l.line), Some(18));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn optional_object_attributes_read_as_null_or_their_default() {
+    let project = load_case("optional-object-attributes");
+    let listener = |key: &str| {
+        resource(
+            &project,
+            &format!(r#"module.front.aws_lb_listener.this["{key}"]"#),
+        )
+    };
+
+    let secure = listener("secure");
+    assert_eq!(
+        secure.attr("ssl_policy"),
+        &Value::from("ELBSecurityPolicy-TLS13-1-2-2021-06")
+    );
+    assert!(secure.lookup("default_action").is_empty());
+
+    let legacy = listener("legacy");
+    assert_eq!(legacy.attr("port"), &Value::Number(8443.0));
+    assert_eq!(
+        legacy.attr("ssl_policy"),
+        &Value::from("ELBSecurityPolicy-2016-08")
+    );
+
+    let redirect = listener("redirect");
+    assert_eq!(redirect.attr("protocol"), &Value::from("HTTP"));
+    assert_eq!(redirect.attr("ssl_policy"), &Value::Null);
+    assert_eq!(
+        redirect.attr("default_action.redirect.protocol"),
+        &Value::from("HTTPS")
+    );
+    assert_eq!(
+        redirect.attr("default_action.redirect.status_code"),
+        &Value::from("HTTP_301")
+    );
+    assert_eq!(project.resources.len(), 3);
+}
