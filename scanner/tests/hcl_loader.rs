@@ -923,3 +923,34 @@ fn optional_object_attributes_read_as_null_or_their_default() {
     );
     assert_eq!(project.resources.len(), 3);
 }
+
+#[test]
+fn a_folder_holding_only_a_plan_says_to_name_the_plan_file() {
+    let dir = scratch("only-a-plan");
+    std::fs::write(dir.join("plan.out.json"), "{}").unwrap();
+    let err = load(&dir, &HclOptions::default()).unwrap_err();
+    assert_eq!(err.file, dir);
+    assert!(
+        err.message.ends_with(
+            "expected at least one .tf file (to scan a plan, name its file: plan.out.json)"
+        ),
+        "{err}"
+    );
+
+    std::fs::write(dir.join("other.json"), "{}").unwrap();
+    let err = load(&dir, &HclOptions::default()).unwrap_err();
+    assert!(
+        err.message
+            .ends_with("name its file: other.json or 1 other .json file)"),
+        "{err}"
+    );
+
+    let empty = scratch("nothing");
+    let err = load(&empty, &HclOptions::default()).unwrap_err();
+    assert!(
+        err.message.ends_with("expected at least one .tf file"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(empty);
+}

@@ -81,7 +81,10 @@ pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
     if config.files.is_empty() {
         return Err(InputError::new(
             &display_dir,
-            "no Terraform files here; expected at least one .tf file",
+            format!(
+                "no Terraform files here; expected at least one .tf file{}",
+                json_files_hint(&dir)
+            ),
         ));
     }
     let mut value_files = Vec::new();
@@ -89,6 +92,29 @@ pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
     loader.project.files.extend(value_files);
     loader.run_root(config, variables)?;
     Ok(loader.finish())
+}
+
+/// A hint for a directory without `.tf` files that holds JSON files: a plan is scanned by
+/// naming its file. Empty when there are none.
+fn json_files_hint(dir: &Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    names.sort();
+    match names.as_slice() {
+        [] => String::new(),
+        [only] => format!(" (to scan a plan, name its file: {only})"),
+        [first, rest @ ..] => format!(
+            " (to scan a plan, name its file: {first} or {} other .json file{})",
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" }
+        ),
+    }
 }
 
 /// Loads a policy file: one file of `hipaa_*` declarations, evaluated as a root module of its
