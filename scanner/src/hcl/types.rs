@@ -167,8 +167,13 @@ pub(crate) fn convert(value: Val, ty: &Type, shared: &Shared) -> Val {
             }
             let mut object = BTreeMap::new();
             for attribute in attributes {
-                let given = entries.get(&attribute.name).cloned();
-                object.insert(attribute.name.clone(), fill(given, attribute, shared));
+                let filled = match entries.get(&attribute.name) {
+                    // A resource's object lacks the attributes the provider computes: they
+                    // are unknown, not absent.
+                    None if value.open => Val::unknown(),
+                    given => fill(given.cloned(), attribute, shared),
+                };
+                object.insert(attribute.name.clone(), filled);
             }
             Val::map(object)
         }
@@ -266,6 +271,17 @@ mod tests {
             converted("{ x = 1 }", "any"),
             converted("{ x = 1 }", "whatever")
         );
+    }
+
+    #[test]
+    fn a_resource_object_keeps_its_computed_attributes_unknown() {
+        let shared = Shared::new(10_000);
+        let ty = type_of("object({ arn = optional(string), name = optional(string, \"d\") })");
+        let mut key = value_of("{ name = \"phi\" }");
+        key.open = true;
+        let converted = convert(key, &ty, &shared).to_value();
+        assert_eq!(converted.get("arn"), Some(&Value::Unknown));
+        assert_eq!(converted.get("name"), Some(&Value::from("phi")));
     }
 
     #[test]
