@@ -58,6 +58,10 @@ pub enum WhenUnset {
 pub struct Inheritance {
     /// The attribute that names the source.
     pub source_path: &'static str,
+    /// When the resource named is only a go-between, the attribute of it that names the real
+    /// source: a secondary ElastiCache group names its global datastore, whose settings are
+    /// those of the datastore's primary group.
+    pub through: Option<&'static str>,
     /// What the source is, for messages: "source database", "snapshot".
     pub source: &'static str,
 }
@@ -163,6 +167,19 @@ const fn flag(path: &'static str, when_unset: WhenUnset) -> EncryptionSwitch {
 const fn inherits(source_path: &'static str, source: &'static str) -> Inheritance {
     Inheritance {
         source_path,
+        through: None,
+        source,
+    }
+}
+
+const fn inherits_through(
+    source_path: &'static str,
+    through: &'static str,
+    source: &'static str,
+) -> Inheritance {
+    Inheritance {
+        source_path,
+        through: Some(through),
         source,
     }
 }
@@ -179,6 +196,15 @@ const RDS_INSTANCE_SOURCES: &[Inheritance] = &[
 ];
 
 const CLUSTER_SNAPSHOT: &[Inheritance] = &[inherits("snapshot_identifier", "snapshot")];
+
+/// A secondary group of a global datastore takes the datastore's encryption, which is that of
+/// the datastore's primary group (ElastiCache API reference, GlobalReplicationGroup; the
+/// provider refuses the encryption arguments together with `global_replication_group_id`).
+pub const ELASTICACHE_GLOBAL_PRIMARY: &[Inheritance] = &[inherits_through(
+    "global_replication_group_id",
+    "primary_replication_group_id",
+    "global datastore's primary group",
+)];
 
 /// Every resource type with encryption at rest that the rules judge.
 pub const AT_REST: &[AtRestSpec] = &[
@@ -262,7 +288,8 @@ pub const AT_REST: &[AtRestSpec] = &[
             },
         ),
         &["kms_key_id"],
-    ),
+    )
+    .inheriting(ELASTICACHE_GLOBAL_PRIMARY),
     spec(
         "aws_sqs_queue",
         "SQS queue",

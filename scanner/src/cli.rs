@@ -239,6 +239,17 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
     })
 }
 
+/// The first bytes of a zip archive, the format of Terraform's binary plan files.
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// Whether a file begins with these bytes; false when it cannot be read.
+fn starts_with(path: &Path, magic: &[u8]) -> bool {
+    let mut head = vec![0; magic.len()];
+    std::fs::File::open(path)
+        .and_then(|mut file| io::Read::read_exact(&mut file, &mut head))
+        .is_ok_and(|()| head == magic)
+}
+
 /// Picks the loader by what the path is: a plan JSON file, a .tf file or a directory.
 fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
     let metadata = std::fs::metadata(path)
@@ -247,10 +258,19 @@ fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
         return plan::load(path);
     }
     if metadata.is_file() && path.extension().is_none_or(|ext| ext != "tf") {
+        // `terraform plan -out` writes a zip archive, which people pass here by mistake.
+        let hint = if starts_with(path, ZIP_MAGIC) {
+            "; this looks like a binary plan from `terraform plan -out`: convert it with \
+             `terraform show -json PLANFILE > plan.json` and scan plan.json"
+        } else {
+            ""
+        };
         return Err(InputError::new(
             path,
-            "expected a directory of .tf files, a .tf file or a `terraform show -json` plan \
-             (.json)",
+            format!(
+                "expected a directory of .tf files, a .tf file or a `terraform show -json` plan \
+                 (.json){hint}"
+            ),
         ));
     }
     hcl::load(path, options)

@@ -6,6 +6,7 @@ use crate::links::Index;
 use crate::model::{Mode, Project, Resource};
 use crate::policy::Policy;
 use crate::value::{Truth, Value};
+use hipaa_compliance::encryption::Inheritance;
 use hipaa_compliance::license::LicenseTerms;
 use std::sync::OnceLock;
 
@@ -71,6 +72,26 @@ impl<'a> Context<'a> {
     /// The resources an attribute of `resource` links to (see [`Index::linked_to`]).
     pub fn linked_to(&self, resource: &Resource, attribute: &str) -> Vec<&'a Resource> {
         self.index.linked_to(resource, attribute)
+    }
+
+    /// The resources `resource` takes a setting from under `inheritance`: those its
+    /// `source_path` refers to, or, with a go-between, those the go-between refers to.
+    pub fn inherited_sources(
+        &self,
+        resource: &Resource,
+        inheritance: &Inheritance,
+    ) -> Vec<&'a Resource> {
+        let named = resource
+            .references_of(inheritance.source_path)
+            .iter()
+            .flat_map(|reference| self.index.resolve(reference));
+        match inheritance.through {
+            None => named.collect(),
+            Some(through) => named
+                .flat_map(|between| between.references_of(through))
+                .flat_map(|reference| self.index.resolve(reference))
+                .collect(),
+        }
     }
 
     /// Whether the key named at `key_path` of `owner` is a customer-managed key.

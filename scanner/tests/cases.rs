@@ -170,3 +170,28 @@ fn the_published_case_checker_passes() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
+
+#[test]
+fn a_binary_plan_is_refused_with_the_command_that_converts_it() {
+    let dir = std::env::temp_dir().join(format!("hipaa-cases-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let zip = dir.join("tfplan");
+    std::fs::write(&zip, b"PK\x03\x04\x14\x00\x08\x00").expect("a zip-like file");
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "not a plan").expect("a text file");
+
+    let run = scan(&zip, "text");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tfplan"), "{stderr}");
+    assert!(
+        stderr.contains("terraform show -json PLANFILE > plan.json"),
+        "{stderr}"
+    );
+
+    let run = scan(&text, "text");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("binary plan"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}

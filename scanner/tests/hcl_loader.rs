@@ -846,3 +846,111 @@ fn cut_and_garbled_files_give_errors_not_panics() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_key_given_twice_in_an_object_takes_its_last_value() {
+    // Terraform accepts an object constructor that repeats a key; the last value wins.
+    let dir = scratch("repeated-key");
+    let text = r#"locals {
+  listeners = {
+    front = {
+      protocol = "HTTP"
+      port     = 80
+      "protocol" = "HTTPS"
+      port     = 443
+    }
+    front = {
+      protocol = "HTTP"
+      port     = 8080
+      protocol = "HTTPS"
+      port     = 8443
+    }
+  }
+}
+
+resource "aws_lb_listener" "this" {
+  for_each          = local.listeners
+  load_balancer_arn = "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/x/1"
+  port              = each.value.port
+  protocol          = each.value.protocol
+}
+"#;
+    std::fs::write(dir.join("main.tf"), text).unwrap();
+
+    let project = load(&dir, &HclOptions::default()).expect("a repeated key is accepted");
+    assert_eq!(project.resources.len(), 1);
+    let listener = resource(&project, r#"aws_lb_listener.this["front"]"#);
+    assert_eq!(listener.attr("protocol"), &Value::from("HTTPS"));
+    assert_eq!(listener.attr("port"), &Value::Number(8443.0));
+    assert_eq!(listener.location.as_ref().map(|l| l.line), Some(18));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn optional_object_attributes_read_as_null_or_their_default() {
+    let project = load_case("optional-object-attributes");
+    let listener = |key: &str| {
+        resource(
+            &project,
+            &format!(r#"module.front.aws_lb_listener.this["{key}"]"#),
+        )
+    };
+
+    let secure = listener("secure");
+    assert_eq!(
+        secure.attr("ssl_policy"),
+        &Value::from("ELBSecurityPolicy-TLS13-1-2-2021-06")
+    );
+    assert!(secure.lookup("default_action").is_empty());
+
+    let legacy = listener("legacy");
+    assert_eq!(legacy.attr("port"), &Value::Number(8443.0));
+    assert_eq!(
+        legacy.attr("ssl_policy"),
+        &Value::from("ELBSecurityPolicy-2016-08")
+    );
+
+    let redirect = listener("redirect");
+    assert_eq!(redirect.attr("protocol"), &Value::from("HTTP"));
+    assert_eq!(redirect.attr("ssl_policy"), &Value::Null);
+    assert_eq!(
+        redirect.attr("default_action.redirect.protocol"),
+        &Value::from("HTTPS")
+    );
+    assert_eq!(
+        redirect.attr("default_action.redirect.status_code"),
+        &Value::from("HTTP_301")
+    );
+    assert_eq!(project.resources.len(), 3);
+}
+
+#[test]
+fn a_folder_holding_only_a_plan_says_to_name_the_plan_file() {
+    let dir = scratch("only-a-plan");
+    std::fs::write(dir.join("plan.out.json"), "{}").unwrap();
+    let err = load(&dir, &HclOptions::default()).unwrap_err();
+    assert_eq!(err.file, dir);
+    assert!(
+        err.message.ends_with(
+            "expected at least one .tf file (to scan a plan, name its file: plan.out.json)"
+        ),
+        "{err}"
+    );
+
+    std::fs::write(dir.join("other.json"), "{}").unwrap();
+    let err = load(&dir, &HclOptions::default()).unwrap_err();
+    assert!(
+        err.message
+            .ends_with("name its file: other.json or 1 other .json file)"),
+        "{err}"
+    );
+
+    let empty = scratch("nothing");
+    let err = load(&empty, &HclOptions::default()).unwrap_err();
+    assert!(
+        err.message.ends_with("expected at least one .tf file"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(empty);
+}

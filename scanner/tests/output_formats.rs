@@ -314,12 +314,35 @@ fn text_ends_with_a_summary() {
         summary,
         "summary: 4 findings (1 critical, 2 high, 1 medium, 0 low); \
          7 resources scanned in 3 files\n\
-         undetermined: 1 check could not be decided before apply; `--format json` lists them \
-         under \"undetermined\"\n\
+         undetermined: 1 check could not be decided before apply:\n  \
+         TST001 aws_ebs_volume.later: kms_key_id is not known until apply\n\
          modules not scanned:\n  \
          module.vpc (git::https://<redacted>@git.example/vpc.git): remote module not \
          downloaded; run `terraform init`\n\
          note: no hipaa_boundary declared: the boundary rules stayed silent\n"
+    );
+}
+
+#[test]
+fn text_lists_undetermined_checks_up_to_a_bound() {
+    let mut report = sample_report();
+    report.undetermined = (0..23)
+        .map(|i| Undetermined {
+            rule_id: "TST001",
+            resource: format!("aws_ebs_volume.later[{i}]"),
+            reason: "kms_key_id is not known until apply".to_string(),
+        })
+        .collect();
+    let text = render_with(&report, Format::Text, &options());
+    assert!(
+        text.contains("undetermined: 23 checks could not be decided before apply:\n"),
+        "{text}"
+    );
+    assert!(text.contains("  TST001 aws_ebs_volume.later[19]: kms_key_id is not known"));
+    assert!(!text.contains("aws_ebs_volume.later[20]"), "{text}");
+    assert!(
+        text.contains("  and 3 more; `--format json` lists them all under \"undetermined\"\n"),
+        "{text}"
     );
 }
 

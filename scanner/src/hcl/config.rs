@@ -2,6 +2,7 @@
 //! any evaluation.
 
 use super::source::{display_join, parse_file, SourceFile};
+use super::types::Type;
 use crate::error::InputError;
 use crate::model::Mode;
 use hcl_edit::expr::Expression;
@@ -20,6 +21,10 @@ pub(crate) struct VariableDecl {
     /// Whether a `--var` value is taken as a plain string (no `type`, or `type = string`) rather
     /// than parsed as an expression, as Terraform does.
     pub literal_from_cli: bool,
+    /// The `type` constraint, `any` when none is given.
+    pub ty: Type,
+    /// `nullable = false`: a null value given for the variable means its default.
+    pub non_nullable: bool,
 }
 
 /// One attribute of a `locals` block.
@@ -208,6 +213,10 @@ impl ModuleConfig {
                         line,
                         sensitive: is_true(&body, "sensitive"),
                         literal_from_cli,
+                        ty: body
+                            .get_attribute("type")
+                            .map_or(Type::Any, |ty| Type::parse(&ty.value)),
+                        non_nullable: is_false(&body, "nullable"),
                         default: body.get_attribute("default").map(|a| a.value.clone()),
                     });
                 }
@@ -321,6 +330,11 @@ fn labels<const N: usize>(block: &Block) -> Option<[String; N]> {
 fn is_true(body: &Body, name: &str) -> bool {
     body.get_attribute(name)
         .is_some_and(|a| a.value.as_bool() == Some(true))
+}
+
+fn is_false(body: &Body, name: &str) -> bool {
+    body.get_attribute(name)
+        .is_some_and(|a| a.value.as_bool() == Some(false))
 }
 
 #[cfg(test)]

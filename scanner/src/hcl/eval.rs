@@ -7,6 +7,7 @@
 //! that `try` and `can` behave; the rules see it as unknown.
 
 use super::functions;
+use super::source::original_object_key;
 use super::val::{Kind, Refs, Val, MAX_CHOICES, MAX_STRING_BYTES};
 use crate::model::{InstanceKey, Mode, Reference};
 use hcl_edit::expr::{
@@ -217,7 +218,7 @@ impl<'a> Evaluator<'a> {
         let mut key_refs = Refs::default();
         for (key, value) in object.iter() {
             let key = match key {
-                ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                ObjectKey::Ident(ident) => original_object_key(ident.as_str()).to_string(),
                 ObjectKey::Expression(expr) => {
                     let key = self.eval(expr);
                     key_refs = key_refs.union(&key.refs);
@@ -227,7 +228,7 @@ impl<'a> Evaluator<'a> {
                         return blocked_like(&key).with_refs(&rest.deep_refs());
                     }
                     match key.to_text() {
-                        Some(text) => text,
+                        Some(text) => original_object_key(&text).to_string(),
                         None => return Val::error(),
                     }
                 }

@@ -7,6 +7,9 @@
 
 use super::eval::{blocked_like, lift, Shared};
 use super::val::{format_number, Kind, Refs, Val, MAX_STRING_BYTES};
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
 use std::collections::BTreeMap;
 
 /// The most elements a function may build (`range`, `chunklist`...), so that a configuration
@@ -78,8 +81,22 @@ use Shape::{Computed as C, Structural as S};
 /// Every function evaluated, sorted by name (a test checks the order, lookups rely on it).
 static FUNCTIONS: &[Function] = &[
     f("abs", 1, C, |a| Ok(Val::number(number(&a[0])?.abs()))),
+    f("abspath", 1, C, abspath),
     f("alltrue", 1, C, alltrue),
     f("anytrue", 1, C, anytrue),
+    f("base64decode", 1, C, base64decode),
+    f("base64encode", 1, C, |a| {
+        Ok(Val::string(base64(text(&a[0])?.as_bytes())))
+    }),
+    f("base64sha256", 1, C, |a| {
+        Ok(Val::string(base64(&Sha256::digest(text(&a[0])?))))
+    }),
+    f("base64sha512", 1, C, |a| {
+        Ok(Val::string(base64(&Sha512::digest(text(&a[0])?))))
+    }),
+    f("basename", 1, C, |a| {
+        Ok(Val::string(basename(&text(&a[0])?)))
+    }),
     f("ceil", 1, C, |a| Ok(Val::number(number(&a[0])?.ceil()))),
     f("chomp", 1, C, |a| {
         Ok(Val::string(text(&a[0])?.trim_end_matches(['\n', '\r'])))
@@ -90,6 +107,7 @@ static FUNCTIONS: &[Function] = &[
     f("compact", 1, S, compact),
     variadic("concat", 0, S, concat),
     f("contains", 2, C, contains),
+    f("dirname", 1, C, |a| Ok(Val::string(dirname(&text(&a[0])?)))),
     f("distinct", 1, S, distinct),
     f("element", 2, S, element),
     f("endswith", 2, C, |a| {
@@ -106,15 +124,23 @@ static FUNCTIONS: &[Function] = &[
     f("jsonencode", 1, C, jsonencode),
     f("keys", 1, C, keys),
     f("length", 1, C, length),
+    f("log", 2, C, |a| {
+        Ok(Val::number(number(&a[0])?.ln() / number(&a[1])?.ln()))
+    }),
     between("lookup", 2, 3, S, lookup),
     f("lower", 1, C, |a| {
         Ok(Val::string(text(&a[0])?.to_lowercase()))
     }),
+    f("matchkeys", 3, S, matchkeys),
     variadic("max", 1, C, |a| extreme(a, f64::max)),
+    f("md5", 1, C, |a| {
+        Ok(Val::string(hex(&Md5::digest(text(&a[0])?))))
+    }),
     variadic("merge", 0, S, merge),
     variadic("min", 1, C, |a| extreme(a, f64::min)),
     f("one", 1, S, one),
     f("parseint", 2, C, parseint),
+    f("pathexpand", 1, C, pathexpand),
     f("pow", 2, C, |a| {
         Ok(Val::number(number(&a[0])?.powf(number(&a[1])?)))
     }),
@@ -124,8 +150,18 @@ static FUNCTIONS: &[Function] = &[
         Ok(Val::list(list(&a[0])?.iter().rev().cloned().collect()))
     }),
     variadic("setintersection", 1, S, setintersection),
+    variadic("setproduct", 1, S, setproduct),
     variadic("setsubtract", 2, S, setsubtract),
     variadic("setunion", 1, S, setunion),
+    f("sha1", 1, C, |a| {
+        Ok(Val::string(hex(&Sha1::digest(text(&a[0])?))))
+    }),
+    f("sha256", 1, C, |a| {
+        Ok(Val::string(hex(&Sha256::digest(text(&a[0])?))))
+    }),
+    f("sha512", 1, C, |a| {
+        Ok(Val::string(hex(&Sha512::digest(text(&a[0])?))))
+    }),
     f("signum", 1, C, |a| {
         let n = number(&a[0])?;
         Ok(Val::number(if n == 0.0 { 0.0 } else { n.signum() }))
@@ -151,6 +187,7 @@ static FUNCTIONS: &[Function] = &[
     f("tonumber", 1, C, tonumber),
     f("toset", 1, S, toset),
     f("tostring", 1, C, tostring),
+    f("transpose", 1, C, transpose),
     f("trim", 2, C, |a| {
         let cutset = text(&a[1])?;
         Ok(Val::string(
@@ -169,6 +206,10 @@ static FUNCTIONS: &[Function] = &[
     f("upper", 1, C, |a| {
         Ok(Val::string(text(&a[0])?.to_uppercase()))
     }),
+    f("urlencode", 1, C, |a| {
+        Ok(Val::string(urlencode(&text(&a[0])?)))
+    }),
+    f("uuidv5", 2, C, uuidv5),
     f("values", 1, S, values),
     f("zipmap", 2, S, zipmap),
 ];
@@ -184,8 +225,14 @@ const UNEVALUATED: &[(&str, &str)] = &[
         "reads a file at plan time; its content is not part of the scanned configuration",
     ),
     ("filebase64", "reads a file at plan time"),
+    ("filebase64sha256", "reads a file at plan time"),
+    ("filebase64sha512", "reads a file at plan time"),
     ("fileexists", "depends on files at plan time"),
     ("fileset", "depends on files at plan time"),
+    ("filemd5", "reads a file at plan time"),
+    ("filesha1", "reads a file at plan time"),
+    ("filesha256", "reads a file at plan time"),
+    ("filesha512", "reads a file at plan time"),
     (
         "templatefile",
         "renders a template file the scan does not read",
@@ -198,6 +245,17 @@ const UNEVALUATED: &[(&str, &str)] = &[
     ("cidrsubnets", "network address arithmetic is not evaluated"),
     ("timestamp", "the time is only known at apply"),
     ("plantimestamp", "the time is only known at plan"),
+    ("timeadd", "date arithmetic is not evaluated"),
+    ("timecmp", "date arithmetic is not evaluated"),
+    ("formatdate", "dates are not formatted"),
+    ("base64gzip", "compression is not evaluated"),
+    ("textencodebase64", "character encodings are not evaluated"),
+    ("textdecodebase64", "character encodings are not evaluated"),
+    ("csvdecode", "CSV is not decoded"),
+    (
+        "templatestring",
+        "templates given as values are not rendered",
+    ),
     ("uuid", "a new value is made at apply"),
     ("bcrypt", "a new value is made at apply"),
     ("yamldecode", "YAML is not decoded"),
@@ -593,6 +651,72 @@ fn setsubtract(args: &[Val]) -> Result<Val, Val> {
     Ok(Val::list(kept))
 }
 
+/// Every combination of one element from each argument, the first argument varying slowest.
+fn setproduct(args: &[Val]) -> Result<Val, Val> {
+    let mut combinations: Vec<Vec<Val>> = vec![Vec::new()];
+    for arg in args {
+        let items = list(arg)?;
+        limited(combinations.len().saturating_mul(items.len()))?;
+        combinations = combinations
+            .iter()
+            .flat_map(|head| {
+                items.iter().map(move |item| {
+                    let mut combination = head.clone();
+                    combination.push(item.clone().with_refs(&arg.refs));
+                    combination
+                })
+            })
+            .collect();
+    }
+    Ok(Val::list(combinations.into_iter().map(Val::list).collect()))
+}
+
+/// The elements of the first list whose counterpart in the second is in the third.
+fn matchkeys(args: &[Val]) -> Result<Val, Val> {
+    let (values, keys, wanted) = (list(&args[0])?, list(&args[1])?, list(&args[2])?);
+    if values.len() != keys.len() {
+        return Err(Val::error());
+    }
+    let mut kept = Vec::new();
+    for (value, key) in values.iter().zip(keys) {
+        let mut found = Some(false);
+        for candidate in wanted {
+            match key.equals(candidate) {
+                Some(true) => {
+                    found = Some(true);
+                    break;
+                }
+                Some(false) => {}
+                None => found = None,
+            }
+        }
+        match found {
+            Some(true) => kept.push(value.clone()),
+            Some(false) => {}
+            None => return Err(Val::unknown()),
+        }
+    }
+    Ok(Val::list(kept))
+}
+
+/// A map of lists of strings turned inside out: each string names the keys that listed it.
+fn transpose(args: &[Val]) -> Result<Val, Val> {
+    let mut turned: BTreeMap<String, Vec<Val>> = BTreeMap::new();
+    for (key, items) in map(&args[0])? {
+        for item in list(items)? {
+            let entry = turned.entry(text(item)?).or_default();
+            entry.push(Val::string(key.as_str()));
+            limited(entry.len())?;
+        }
+    }
+    Ok(Val::map(
+        turned
+            .into_iter()
+            .map(|(key, keys)| (key, Val::list(keys)))
+            .collect(),
+    ))
+}
+
 fn slice(args: &[Val]) -> Result<Val, Val> {
     let items = list(&args[0])?;
     let (start, end) = (integer(&args[1])?, integer(&args[2])?);
@@ -810,9 +934,216 @@ fn title(args: &[Val]) -> Result<Val, Val> {
         } else {
             titled.push(c);
         }
-        at_word_start = !c.is_alphanumeric();
+        at_word_start = separates_words(c);
     }
     Ok(Val::string(titled))
+}
+
+/// What ends a word for `title`: any ASCII character but letters, digits and `_`, and
+/// white space beyond ASCII.
+fn separates_words(c: char) -> bool {
+    if c.is_ascii() {
+        !(c.is_ascii_alphanumeric() || c == '_')
+    } else {
+        !c.is_alphanumeric() && c.is_whitespace()
+    }
+}
+
+// ----- paths: as on the Unix systems Terraform mostly runs on, `/` the only separator -----
+
+/// The last element of a path, trailing slashes ignored.
+fn basename(path: &str) -> String {
+    if path.is_empty() {
+        return ".".to_string();
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/".to_string();
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed).to_string()
+}
+
+/// Everything but the last element of a path, tidied as [`clean_path`] does.
+fn dirname(path: &str) -> String {
+    match path.rfind('/') {
+        Some(last) => clean_path(&path[..=last]),
+        None => ".".to_string(),
+    }
+}
+
+/// The shortest path naming the same file, by lexical rules only: repeated slashes, `.`
+/// elements and `..` after a name are removed.
+fn clean_path(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut kept: Vec<&str> = Vec::new();
+    for element in path.split('/') {
+        match element {
+            "" | "." => {}
+            ".." => match kept.last() {
+                Some(&last) if last != ".." => {
+                    kept.pop();
+                }
+                _ if rooted => {}
+                _ => kept.push(".."),
+            },
+            name => kept.push(name),
+        }
+    }
+    let joined = kept.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+/// An absolute path tidied; a relative one depends on where Terraform runs: unknown.
+fn abspath(args: &[Val]) -> Result<Val, Val> {
+    let path = text(&args[0])?;
+    if path.starts_with('/') {
+        Ok(Val::string(clean_path(&path)))
+    } else {
+        Err(Val::unknown())
+    }
+}
+
+/// A path starting with `~` depends on the home directory of whoever runs Terraform:
+/// unknown. Any other path is returned as it is.
+fn pathexpand(args: &[Val]) -> Result<Val, Val> {
+    let path = text(&args[0])?;
+    if path.starts_with('~') {
+        Err(Val::unknown())
+    } else {
+        Ok(Val::string(path))
+    }
+}
+
+// ----- encodings and digests -----
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard Base64 with `=` padding.
+fn base64(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let group = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let index = (group >> (18 - 6 * i)) & 0x3f;
+                out.push(char::from(BASE64_ALPHABET[index as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes standard Base64 (padding required, line breaks ignored) into UTF-8 text; anything
+/// else is an error, as in Terraform.
+fn base64decode(args: &[Val]) -> Result<Val, Val> {
+    let encoded: Vec<u8> = text(&args[0])?
+        .bytes()
+        .filter(|&b| b != b'\r' && b != b'\n')
+        .collect();
+    if !encoded.len().is_multiple_of(4) {
+        return Err(Val::error());
+    }
+    let mut bytes = Vec::with_capacity(encoded.len() / 4 * 3);
+    let last_group = encoded.len() / 4;
+    for (n, group) in encoded.chunks(4).enumerate() {
+        let padding = group.iter().rev().take_while(|&&b| b == b'=').count();
+        if padding > 2 || (padding > 0 && n + 1 != last_group) {
+            return Err(Val::error());
+        }
+        let mut bits = 0u32;
+        for &b in &group[..4 - padding] {
+            let index = BASE64_ALPHABET
+                .iter()
+                .position(|&a| a == b)
+                .ok_or_else(Val::error)?;
+            bits = bits << 6 | index as u32;
+        }
+        bits <<= 6 * padding;
+        let decoded = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
+        bytes.extend_from_slice(&decoded[..3 - padding]);
+    }
+    String::from_utf8(bytes)
+        .map(Val::string)
+        .map_err(|_| Val::error())
+}
+
+/// Lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Escapes text for a URL query: letters, digits and `-_.~` stay, a space becomes `+`, every
+/// other byte becomes `%XX`.
+fn urlencode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The name-based UUID (version 5) of a name within a namespace: `dns`, `url`, `oid`, `x500`
+/// or a UUID of its own.
+fn uuidv5(args: &[Val]) -> Result<Val, Val> {
+    let namespace = match text(&args[0])?.as_str() {
+        "dns" => "6ba7b810-9dad-11d1-80b4-00c04fd430c8".to_string(),
+        "url" => "6ba7b811-9dad-11d1-80b4-00c04fd430c8".to_string(),
+        "oid" => "6ba7b812-9dad-11d1-80b4-00c04fd430c8".to_string(),
+        "x500" => "6ba7b814-9dad-11d1-80b4-00c04fd430c8".to_string(),
+        other => other.to_string(),
+    };
+    let namespace = parse_uuid(&namespace).ok_or_else(Val::error)?;
+    let name = text(&args[1])?;
+
+    let mut hasher = Sha1::new();
+    hasher.update(namespace);
+    hasher.update(name.as_bytes());
+    let digest = hasher.finalize();
+    let mut uuid = [0u8; 16];
+    uuid.copy_from_slice(&digest[..16]);
+    uuid[6] = (uuid[6] & 0x0f) | 0x50;
+    uuid[8] = (uuid[8] & 0x3f) | 0x80;
+
+    let digits = hex(&uuid);
+    Ok(Val::string(format!(
+        "{}-{}-{}-{}-{}",
+        &digits[..8],
+        &digits[8..12],
+        &digits[12..16],
+        &digits[16..20],
+        &digits[20..]
+    )))
+}
+
+/// The 16 bytes of a UUID written `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+fn parse_uuid(text: &str) -> Option<[u8; 16]> {
+    let groups: Vec<&str> = text.split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    if lengths != [8, 4, 4, 4, 12] {
+        return None;
+    }
+    let digits: String = groups.concat();
+    let mut bytes = [0u8; 16];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(digits.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(bytes)
 }
 
 /// `format` with the verbs configurations use: `%s %d %f %e %g %t %q %v %x %X %o %b %%`,
@@ -1343,7 +1674,16 @@ mod tests {
         assert_eq!(result.to_value(), Value::Unknown);
         let result = call("file", vec![Val::string("x.json")], &shared);
         assert_eq!(result.to_value(), Value::Unknown);
+        let result = call(
+            "timeadd",
+            vec![Val::string("x"), Val::string("1h")],
+            &shared,
+        );
+        assert_eq!(result.to_value(), Value::Unknown);
         let notes = shared.take_notes();
+        assert!(notes
+            .iter()
+            .any(|n| n.starts_with("timeadd() is not evaluated (date")));
         assert!(notes.iter().any(|n| n.starts_with("file()")), "{notes:?}");
         assert!(notes.iter().any(|n| n.starts_with("regex()")), "{notes:?}");
     }
@@ -1359,5 +1699,185 @@ mod tests {
         );
         let many = Val::list(vec![long; 200]);
         assert_eq!(run("join", vec![Val::string(""), many]), Value::Unknown);
+    }
+
+    #[test]
+    fn digests_and_encodings_match_known_values() {
+        let hello = || vec![Val::string("hello world")];
+        assert_eq!(
+            run("md5", hello()),
+            Value::from("5eb63bbbe01eeed093cb22bb8f5acdc3")
+        );
+        assert_eq!(
+            run("sha1", hello()),
+            Value::from("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed")
+        );
+        assert_eq!(
+            run("sha256", hello()),
+            Value::from("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9")
+        );
+        assert_eq!(
+            run("base64sha256", hello()),
+            Value::from("uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=")
+        );
+        assert_eq!(
+            run("base64sha512", hello()),
+            Value::from(
+                "MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw=="
+            )
+        );
+        assert!(run("sha512", hello())
+            .as_str()
+            .is_some_and(|d| d.len() == 128 && d.starts_with("309ecc489c12d6eb")));
+
+        for (plain, encoded) in [
+            ("", ""),
+            ("a", "YQ=="),
+            ("ab", "YWI="),
+            ("héllo", "aMOpbGxv"),
+        ] {
+            assert_eq!(
+                run("base64encode", vec![Val::string(plain)]),
+                Value::from(encoded)
+            );
+            assert_eq!(
+                run("base64decode", vec![Val::string(encoded)]),
+                Value::from(plain)
+            );
+        }
+        assert_eq!(
+            run("base64decode", vec![Val::string("YW\nI=")]),
+            Value::from("ab")
+        );
+        // Bad length, padding inside, a stray character, bytes that are not UTF-8.
+        for bad in ["YWI", "YQ==YWI=", "Y*I=", "/w=="] {
+            assert_eq!(
+                run("base64decode", vec![Val::string(bad)]),
+                Value::Unknown,
+                "{bad}"
+            );
+        }
+
+        assert_eq!(
+            run("urlencode", vec![Val::string("Hello World!/~é")]),
+            Value::from("Hello+World%21%2F~%C3%A9")
+        );
+        assert_eq!(
+            run(
+                "uuidv5",
+                vec![Val::string("dns"), Val::string("www.terraform.io")]
+            ),
+            Value::from("a5008fae-b28c-5ba5-96cd-82b4c53552d6")
+        );
+        assert_eq!(
+            run(
+                "uuidv5",
+                vec![
+                    Val::string("6ba7b811-9dad-11d1-80b4-00c04fd430c8"),
+                    Val::string("x")
+                ]
+            ),
+            Value::from("4cd605e7-afa2-5360-b5b9-c5e9fb5c76f4")
+        );
+        assert_eq!(
+            run("uuidv5", vec![Val::string("nope"), Val::string("x")]),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn paths_are_split_lexically_and_the_machine_dependent_stay_unknown() {
+        for (path, base, dir) in [
+            ("foo/bar/baz.txt", "baz.txt", "foo/bar"),
+            ("a/b//", "b", "a/b"),
+            ("/", "/", "/"),
+            ("", ".", "."),
+            ("name", "name", "."),
+            ("./x/../y/z", "z", "y"),
+            ("/../etc/hosts", "hosts", "/etc"),
+        ] {
+            assert_eq!(
+                run("basename", vec![Val::string(path)]),
+                Value::from(base),
+                "{path}"
+            );
+            assert_eq!(
+                run("dirname", vec![Val::string(path)]),
+                Value::from(dir),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            run("abspath", vec![Val::string("/srv/./app/../data")]),
+            Value::from("/srv/data")
+        );
+        assert_eq!(run("abspath", vec![Val::string("data")]), Value::Unknown);
+        assert_eq!(
+            run("pathexpand", vec![Val::string("/etc/ssl")]),
+            Value::from("/etc/ssl")
+        );
+        assert_eq!(
+            run("pathexpand", vec![Val::string("~/.ssh")]),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn collections_turned_combined_and_matched() {
+        let mut groups = BTreeMap::new();
+        groups.insert("a".to_string(), strings(&["x", "y"]));
+        groups.insert("b".to_string(), strings(&["y"]));
+        let turned = run("transpose", vec![Val::map(groups)]);
+        assert_eq!(turned.get("x"), Some(&Value::List(vec!["a".into()])));
+        assert_eq!(
+            turned.get("y"),
+            Some(&Value::List(vec!["a".into(), "b".into()]))
+        );
+
+        assert_eq!(
+            run(
+                "matchkeys",
+                vec![
+                    strings(&["i-1", "i-2", "i-3"]),
+                    strings(&["us-east-1a", "us-east-1b", "us-east-1a"]),
+                    strings(&["us-east-1a"]),
+                ]
+            ),
+            Value::List(vec!["i-1".into(), "i-3".into()])
+        );
+        assert_eq!(
+            run(
+                "matchkeys",
+                vec![strings(&["i-1"]), strings(&["a", "b"]), strings(&["a"])]
+            ),
+            Value::Unknown
+        );
+
+        let product = run(
+            "setproduct",
+            vec![strings(&["a", "b"]), strings(&["1", "2"])],
+        );
+        let pairs: Vec<Vec<&str>> = product
+            .as_list()
+            .expect("a list")
+            .iter()
+            .map(|pair| {
+                pair.as_list()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect()
+            })
+            .collect();
+        assert_eq!(pairs, [["a", "1"], ["a", "2"], ["b", "1"], ["b", "2"]]);
+
+        assert_eq!(
+            run("log", vec![Val::number(8.0), Val::number(2.0)]),
+            Value::Number(3.0)
+        );
+        assert_eq!(
+            run("title", vec![Val::string("phi_store bucket-name")]),
+            Value::from("Phi_store Bucket-Name")
+        );
     }
 }

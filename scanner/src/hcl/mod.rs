@@ -9,10 +9,13 @@
 //!
 //! Known shortcomings, each giving unknown values or a note rather than a guess:
 //! - `.tf.json` files and override files (`*_override.tf`) are not read; a note says so.
-//! - Type constraints of variables are not applied to their values (`"1"` stays a string), and
-//!   `TF_VAR_*` environment variables are not read.
-//! - Some functions are not evaluated: regular expressions, file reading, templates files,
-//!   network arithmetic, hashing, encodings other than JSON, time. Their results are unknown
+//! - Type constraints of variables are applied as far as [`types`] says (optional object
+//!   attributes, primitive conversions); a value that does not fit its type is kept as given
+//!   rather than refused, and a `set(...)` keeps the order it was given in. `TF_VAR_*`
+//!   environment variables are not read.
+//! - Some functions are not evaluated: regular expressions, file reading and hashing, template
+//!   files, network arithmetic, YAML and CSV, compression, dates and time, paths that depend on
+//!   the machine (`abspath` of a relative path, `pathexpand` of `~`). Their results are unknown
 //!   and a note names them.
 //! - A `count` or `for_each` that is not known before apply (`var.create ? 1 : 0` with no
 //!   value for `var.create`) gives one instance without a key, and a note.
@@ -27,6 +30,7 @@ mod eval;
 mod functions;
 mod module;
 mod source;
+mod types;
 mod val;
 mod vars;
 
@@ -77,7 +81,10 @@ pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
     if config.files.is_empty() {
         return Err(InputError::new(
             &display_dir,
-            "no Terraform files here; expected at least one .tf file",
+            format!(
+                "no Terraform files here; expected at least one .tf file{}",
+                json_files_hint(&dir)
+            ),
         ));
     }
     let mut value_files = Vec::new();
@@ -85,6 +92,29 @@ pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
     loader.project.files.extend(value_files);
     loader.run_root(config, variables)?;
     Ok(loader.finish())
+}
+
+/// A hint for a directory without `.tf` files that holds JSON files: a plan is scanned by
+/// naming its file. Empty when there are none.
+fn json_files_hint(dir: &Path) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    names.sort();
+    match names.as_slice() {
+        [] => String::new(),
+        [only] => format!(" (to scan a plan, name its file: {only})"),
+        [first, rest @ ..] => format!(
+            " (to scan a plan, name its file: {first} or {} other .json file{})",
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" }
+        ),
+    }
 }
 
 /// Loads a policy file: one file of `hipaa_*` declarations, evaluated as a root module of its

@@ -9,9 +9,10 @@
 
 use super::blocks::eval_resource_body;
 use super::config::{ModuleCallDecl, ModuleConfig, ResourceDecl};
-use super::eval::{EmptyScope, Evaluator, KeyMode, ResourceTarget, Scope, Shared};
-use super::source::{display_join, normalize};
+use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
+use super::source::{display_join, normalize, original_object_key};
 use super::val::Val;
+use super::vars;
 use crate::error::InputError;
 use crate::model::{InstanceKey, Location, Mode, Project, ProviderRef, Resource, SkippedModule};
 use hcl_edit::expr::{Expression, ObjectKey, Traversal, TraversalOperator};
@@ -470,16 +471,7 @@ fn module_variables(
         .variables
         .iter()
         .map(|decl| {
-            let value = match (arguments.remove(&decl.name), &decl.default) {
-                (Some(value), _) => value,
-                (None, Some(default)) => Evaluator::new(&EmptyScope, shared).eval(default),
-                (None, None) => Val::unknown(),
-            };
-            let value = if decl.sensitive {
-                Val::sensitive().with_refs(&value.deep_refs())
-            } else {
-                value
-            };
+            let value = vars::variable_value(decl, arguments.remove(&decl.name), shared);
             (decl.name.clone(), value)
         })
         .collect()
@@ -500,7 +492,9 @@ fn child_providers(frame: &Frame, body: &Body) -> HashMap<ProviderKey, ProviderR
     let mut providers = HashMap::new();
     for (key, value) in mapping.iter() {
         let child_key = match key {
-            ObjectKey::Ident(ident) => Some((ident.as_str().to_string(), None)),
+            ObjectKey::Ident(ident) => {
+                Some((original_object_key(ident.as_str()).to_string(), None))
+            }
             ObjectKey::Expression(expr) => provider_address(expr),
         };
         let (Some(child_key), Some(parent_key)) = (child_key, provider_address(value.expr()))

@@ -88,28 +88,151 @@ pub(crate) fn parse_file(path: &Path, display: &Path) -> Result<(SourceFile, Bod
 }
 
 /// Parses HCL text read from `display`.
+///
+/// Terraform accepts an object constructor that names the same key twice (`{ a = 1, a = 2 }`,
+/// the last value wins); the parser refuses it. So, on that one error, the later key is renamed
+/// in a copy of the text to a reserved name that carries the original one (see
+/// [`redefined_key_marker`]), and the copy is parsed again; the evaluator reads the original
+/// name back, so that the later value replaces the earlier one. Only characters are inserted,
+/// never a line break, so every line number stays true; the columns of errors found later are
+/// mapped back to the original text. A key written as a parenthesised expression is not
+/// renamed and stays a syntax error.
 pub(crate) fn parse_text(text: &str, display: &Path) -> Result<(SourceFile, Body), InputError> {
-    match hcl_edit::parser::parse_body(text) {
-        Ok(body) => Ok((SourceFile::new(display.to_path_buf(), text), body)),
-        Err(err) => {
-            let location = err.location();
-            let at_end = text
-                .get(location.offset()..)
-                .is_some_and(|rest| rest.trim().is_empty());
-            let hint = match (at_end, err.message().contains("expected")) {
-                (false, _) => "",
-                (true, true) => " (the file ends before a `{`, `[` or `(` opened above is closed)",
-                (true, false) => {
-                    "; expected a closing `}`, `]` or `)` for one opened above before the file ends"
-                }
-            };
-            Err(InputError::new(
-                display,
-                format!("HCL syntax error: {}{hint}", err.message()),
-            )
-            .at(to_u32(location.line()), to_u32(location.column())))
+    let mut renamed = RenamedKeys::default();
+    let mut current = std::borrow::Cow::Borrowed(text);
+    loop {
+        let err = match hcl_edit::parser::parse_body(&current) {
+            Ok(body) => return Ok((SourceFile::new(display.to_path_buf(), &current), body)),
+            Err(err) => err,
+        };
+        let offset = err.location().offset();
+        if err.message().contains("redefined object key") && renamed.count < MAX_RENAMED_KEYS {
+            if let Some(copy) = renamed.rename_key_at(&current, offset) {
+                current = std::borrow::Cow::Owned(copy);
+                continue;
+            }
         }
+        return Err(syntax_error(
+            text,
+            display,
+            &err,
+            renamed.original_offset(offset),
+        ));
     }
+}
+
+/// How many repeated object keys one file may have renamed; each costs a parse of the file.
+const MAX_RENAMED_KEYS: usize = 256;
+
+/// The reserved start of a renamed key: `__hipaa_redefined_<n>__<original key>`. `n` keeps
+/// each renamed key unique within its object, so a key given three times parses too.
+const REDEFINED_KEY_PREFIX: &str = "__hipaa_redefined_";
+
+/// The name a renamed object key stands for: the key itself for every other name.
+pub(crate) fn original_object_key(key: &str) -> &str {
+    let Some(rest) = key.strip_prefix(REDEFINED_KEY_PREFIX) else {
+        return key;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    match rest[digits..].strip_prefix("__") {
+        Some(original) if digits > 0 => original,
+        _ => key,
+    }
+}
+
+/// The reserved name inserted before the `n`th renamed key.
+fn redefined_key_marker(n: usize) -> String {
+    format!("{REDEFINED_KEY_PREFIX}{n}__")
+}
+
+/// The insertions made to a file's text so far, to map offsets back to the original.
+#[derive(Default)]
+struct RenamedKeys {
+    count: usize,
+    /// (offset in the original text, bytes inserted there), in the order made.
+    inserted: Vec<(usize, usize)>,
+}
+
+impl RenamedKeys {
+    /// Renames the object key that starts at `offset` (an identifier or a quoted string) by
+    /// inserting the marker before its name; `None` when no such key starts there.
+    fn rename_key_at(&mut self, text: &str, offset: usize) -> Option<String> {
+        let rest = text.get(offset..)?;
+        let first = rest.chars().next()?;
+        let name_at = if first == '"' {
+            offset + 1
+        } else if first.is_alphabetic() || first == '_' {
+            offset
+        } else {
+            return None;
+        };
+
+        self.count += 1;
+        let marker = redefined_key_marker(self.count);
+        let mut copy = String::with_capacity(text.len() + marker.len());
+        copy.push_str(&text[..name_at]);
+        copy.push_str(&marker);
+        copy.push_str(&text[name_at..]);
+        let original_at = self.original_offset(name_at);
+        self.inserted.push((original_at, marker.len()));
+        Some(copy)
+    }
+
+    /// The offset in the original text of an offset in the renamed copy: an offset inside an
+    /// inserted marker maps to where the marker was inserted.
+    fn original_offset(&self, offset: usize) -> usize {
+        let mut sorted = self.inserted.clone();
+        sorted.sort_unstable();
+        let mut shift = 0;
+        for (at, len) in sorted {
+            let copy_at = at + shift;
+            if offset < copy_at {
+                break;
+            }
+            if offset < copy_at + len {
+                return at;
+            }
+            shift += len;
+        }
+        offset - shift
+    }
+}
+
+/// A parse error as the user should read it: at the line and column of the original text.
+fn syntax_error(
+    text: &str,
+    display: &Path,
+    err: &hcl_edit::parser::Error,
+    offset: usize,
+) -> InputError {
+    let at_end = text
+        .get(offset..)
+        .is_some_and(|rest| rest.trim().is_empty());
+    let hint = match (at_end, err.message().contains("expected")) {
+        (false, _) => "",
+        (true, true) => " (the file ends before a `{`, `[` or `(` opened above is closed)",
+        (true, false) => {
+            "; expected a closing `}`, `]` or `)` for one opened above before the file ends"
+        }
+    };
+    let (line, column) = line_and_column(text, offset);
+    InputError::new(
+        display,
+        format!("HCL syntax error: {}{hint}", err.message()),
+    )
+    .at(to_u32(line), to_u32(column))
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = 1 + before.matches('\n').count();
+    (line, 1 + before[line_start..].chars().count())
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -191,5 +314,68 @@ mod tests {
         let err = parse_text("a = 1\nb = = 2\nc = 3\n", Path::new("main.tf")).unwrap_err();
         assert_eq!(err.line, Some(2));
         assert!(!err.message.contains("file ends"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_repeated_object_key_parses_and_keeps_its_line() {
+        let text = "locals {\n  groups = {\n    web = {\n      port = 80\n      \"port\" = 8080\n\
+                    \x20     port = 443\n    }\n  }\n}\nbroken = = 1\n";
+        let err = parse_text(text, Path::new("main.tf")).unwrap_err();
+        // The error after the renamed keys is reported at the column of the original text.
+        assert_eq!((err.line, err.column), (Some(10), Some(10)), "{err}");
+
+        let fixed = text.replace("broken = = 1", "fine = 1");
+        let (file, body) = parse_text(&fixed, Path::new("main.tf")).expect("parses");
+        let locals = body.get_blocks("locals").next().expect("locals");
+        let groups = &locals.body.get_attribute("groups").expect("groups").value;
+        let hcl_edit::expr::Expression::Object(groups) = groups else {
+            panic!("groups is not an object");
+        };
+        let (_, web) = groups.iter().next().expect("web");
+        let hcl_edit::expr::Expression::Object(web) = web.expr() else {
+            panic!("web is not an object");
+        };
+        let keys: Vec<String> = web
+            .iter()
+            .map(|(key, _)| match key {
+                hcl_edit::expr::ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                hcl_edit::expr::ObjectKey::Expression(expr) => {
+                    expr.as_str().expect("a quoted key").to_string()
+                }
+            })
+            .collect();
+        let originals: Vec<&str> = keys.iter().map(|k| original_object_key(k)).collect();
+        assert_eq!(originals, ["port", "port", "port"]);
+        assert_eq!(keys[0], "port");
+        assert_ne!(keys[1], keys[2]);
+
+        let fine = body.get_attribute("fine").expect("fine");
+        assert_eq!(file.line(hcl_edit::Span::span(fine)), Some(10));
+    }
+
+    #[test]
+    fn only_the_reserved_form_names_a_renamed_key() {
+        assert_eq!(original_object_key("__hipaa_redefined_12__port"), "port");
+        assert_eq!(original_object_key("__hipaa_redefined_12__"), "");
+        assert_eq!(
+            original_object_key("__hipaa_redefined___port"),
+            "__hipaa_redefined___port"
+        );
+        assert_eq!(
+            original_object_key("__hipaa_redefined_7port"),
+            "__hipaa_redefined_7port"
+        );
+        assert_eq!(original_object_key("port"), "port");
+    }
+
+    #[test]
+    fn repeated_attributes_and_parenthesised_keys_stay_errors() {
+        let err = parse_text("a = 1\na = 2\n", Path::new("main.tf")).unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.message.contains("redefined attribute"), "{err}");
+
+        let err = parse_text("x = { (k) = 1, (k) = 2 }\n", Path::new("main.tf")).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(1), Some(16)), "{err}");
+        assert!(err.message.contains("redefined object key"), "{err}");
     }
 }

@@ -5,9 +5,10 @@
 //! `TF_VAR_*` environment variables are not read, so that a scan does not depend on the
 //! shell it runs in.
 
-use super::config::ModuleConfig;
+use super::config::{ModuleConfig, VariableDecl};
 use super::eval::{EmptyScope, Evaluator, Shared};
 use super::source::{display_join, parse_file, read_text};
+use super::types::convert;
 use super::val::Val;
 use super::HclOptions;
 use crate::error::InputError;
@@ -61,20 +62,29 @@ pub(crate) fn resolve(
         .variables
         .iter()
         .map(|decl| {
-            let value = match (assigned.remove(&decl.name), &decl.default) {
-                (Some(value), _) => value,
-                (None, Some(default)) => Evaluator::new(&EmptyScope, shared).eval(default),
-                (None, None) => Val::unknown(),
-            };
-            // The scan never keeps what a sensitive variable holds.
-            let value = if decl.sensitive {
-                Val::sensitive()
-            } else {
-                value
-            };
+            let value = variable_value(decl, assigned.remove(&decl.name), shared);
             (decl.name.clone(), value)
         })
         .collect()
+}
+
+/// A variable's value from the one given (by the caller or the user), as Terraform sets it:
+/// the default when none is given (or null is given and the variable is not nullable),
+/// converted to the variable's type, and hidden when the variable is sensitive.
+pub(crate) fn variable_value(decl: &VariableDecl, given: Option<Val>, shared: &Shared) -> Val {
+    let given = given.filter(|value| !(decl.non_nullable && value.is_null()));
+    let value = match (given, &decl.default) {
+        (Some(value), _) => value,
+        (None, Some(default)) => Evaluator::new(&EmptyScope, shared).eval(default),
+        (None, None) => Val::unknown(),
+    };
+    let value = convert(value, &decl.ty, shared);
+    // The scan never keeps what a sensitive variable holds.
+    if decl.sensitive {
+        Val::sensitive().with_refs(&value.deep_refs())
+    } else {
+        value
+    }
 }
 
 /// The variable files Terraform reads by itself, in the order it reads them.

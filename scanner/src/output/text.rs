@@ -36,6 +36,9 @@ const SEVERITY_COLOURS: &[(Severity, &str)] = &[
     (Severity::Low, "1;36"),
 ];
 
+/// How many undetermined checks the summary lists one by one; the JSON output has them all.
+const MAX_UNDETERMINED_LISTED: usize = 20;
+
 /// How many columns a tab in a quoted line takes.
 const TAB_WIDTH: usize = 4;
 
@@ -154,10 +157,28 @@ fn write_summary(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()>
     if !report.undetermined.is_empty() {
         writeln!(
             out,
-            "undetermined: {} could not be decided before apply; `--format json` lists them \
-             under \"undetermined\"",
+            "undetermined: {} could not be decided before apply:",
             plural(report.undetermined.len(), "check", "checks")
         )?;
+        for undetermined in report.undetermined.iter().take(MAX_UNDETERMINED_LISTED) {
+            writeln!(
+                out,
+                "  {} {}: {}",
+                undetermined.rule_id,
+                printable(&undetermined.resource),
+                printable(&redact_url_credentials(&undetermined.reason))
+            )?;
+        }
+        let unlisted = report
+            .undetermined
+            .len()
+            .saturating_sub(MAX_UNDETERMINED_LISTED);
+        if unlisted > 0 {
+            writeln!(
+                out,
+                "  and {unlisted} more; `--format json` lists them all under \"undetermined\""
+            )?;
+        }
     }
 
     if !summary.modules_not_scanned.is_empty() {

@@ -239,10 +239,9 @@ fn inherited_state(
         return unmanaged();
     }
 
-    let sources: Vec<(&Resource, &AtRestSpec)> = resource
-        .references_of(inheritance.source_path)
-        .iter()
-        .flat_map(|reference| cx.index.resolve(reference))
+    let sources: Vec<(&Resource, &AtRestSpec)> = cx
+        .inherited_sources(resource, inheritance)
+        .into_iter()
         .filter_map(|source| {
             encryption::at_rest(&source.resource_type).map(|source_spec| (source, source_spec))
         })

@@ -261,6 +261,54 @@ mod tests {
     }
 
     #[test]
+    fn a_global_secondary_takes_the_encryption_of_its_datastore_primary() {
+        let group = |values| resource("aws_elasticache_replication_group", "primary", values);
+        let datastore = with_reference(
+            resource(
+                "aws_elasticache_global_replication_group",
+                "this",
+                json!({"global_replication_group_id_suffix": "sessions"}),
+            ),
+            "primary_replication_group_id",
+            "aws_elasticache_replication_group.primary",
+            "id",
+        );
+        let secondary = with_reference(
+            resource(
+                "aws_elasticache_replication_group",
+                "secondary",
+                json!({"global_replication_group_id": "ldgnf-sessions"}),
+            ),
+            "global_replication_group_id",
+            "aws_elasticache_global_replication_group.this",
+            "global_replication_group_id",
+        );
+        let address = "aws_elasticache_replication_group.secondary";
+
+        let encrypted = vec![
+            group(json!({"at_rest_encryption_enabled": true})),
+            datastore.clone(),
+            secondary.clone(),
+        ];
+        assert_eq!(
+            judge(&StorageNotEncrypted, encrypted, address),
+            Verdict::Pass
+        );
+
+        let plain = vec![group(json!({})), datastore, secondary.clone()];
+        let message = failure_message(judge(&StorageNotEncrypted, plain, address));
+        assert!(
+            message.contains(
+                "global datastore's primary group aws_elasticache_replication_group.primary"
+            ),
+            "{message}"
+        );
+
+        let alone = judge(&StorageNotEncrypted, vec![secondary], address);
+        assert!(matches!(alone, Verdict::Undetermined(_)), "{alone:?}");
+    }
+
+    #[test]
     fn queues_topics_and_streams() {
         let default_queue = resource("aws_sqs_queue", "q", json!({}));
         assert_eq!(judge_one(default_queue), Verdict::Pass);

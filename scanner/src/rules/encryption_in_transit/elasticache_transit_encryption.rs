@@ -1,5 +1,6 @@
 use super::{judge_flag, Judged, Problems};
 use crate::rules::prelude::*;
+use compliance::encryption::{Inheritance, ELASTICACHE_GLOBAL_PRIMARY};
 
 declare_rule! {
     /// ## What it checks
@@ -8,7 +9,9 @@ declare_rule! {
     /// cache cluster (`aws_elasticache_cluster` outside a replication group) without in-transit
     /// encryption: `transit_encryption_enabled` false or unset (its default is false), or
     /// `transit_encryption_mode = "preferred"`, which still accepts unencrypted clients while a
-    /// group migrates to TLS.
+    /// group migrates to TLS. A secondary group of a global datastore
+    /// (`global_replication_group_id`) cannot set these itself: it is judged by the primary group
+    /// of its datastore, and is undetermined when that group is not in the configuration.
     ///
     /// ## Why it matters
     ///
@@ -62,7 +65,7 @@ const PERMISSIVE_MODE: &str = "preferred";
 const FIX: &str = "set transit_encryption_enabled = true (and transit_encryption_mode = \
                    \"required\" once clients use TLS)";
 
-fn check(_cx: &Context, cache: &Resource) -> Verdict {
+fn check(cx: &Context, cache: &Resource) -> Verdict {
     // A member cluster takes its encryption from its replication group, judged there.
     if cache.resource_type == "aws_elasticache_cluster"
         && !cache.attr("replication_group_id").is_null()
@@ -70,6 +73,19 @@ fn check(_cx: &Context, cache: &Resource) -> Verdict {
         return Verdict::NotApplicable;
     }
 
+    // A secondary group of a global datastore takes the datastore's settings, which are
+    // those of its primary group: it is judged by that group.
+    let global = &ELASTICACHE_GLOBAL_PRIMARY[0];
+    if cache.resource_type == "aws_elasticache_replication_group"
+        && !cache.attr(global.source_path).is_null()
+    {
+        return judge_by_primary(cx, cache, global);
+    }
+    own_settings(cache)
+}
+
+/// The verdict of a group or cluster by its own transit encryption arguments.
+fn own_settings(cache: &Resource) -> Verdict {
     let mut problems = Problems::default();
     let enabled = judge_flag(
         "transit_encryption_enabled",
@@ -98,10 +114,48 @@ fn check(_cx: &Context, cache: &Resource) -> Verdict {
     problems.verdict(FIX)
 }
 
+/// The verdict of a secondary group: that of the primary group it takes its settings from.
+fn judge_by_primary(cx: &Context, secondary: &Resource, global: &Inheritance) -> Verdict {
+    let primaries = cx.inherited_sources(secondary, global);
+    if primaries.is_empty() {
+        return Verdict::undetermined(format!(
+            "transit encryption is set by the global datastore named in `{}`, whose primary \
+             group this configuration does not show",
+            global.source_path
+        ));
+    }
+
+    let mut answer = Verdict::Pass;
+    for primary in primaries {
+        // The primary's own arguments: a primary that names a datastore in turn would be
+        // refused by ElastiCache, and following it could go round in a circle.
+        match own_settings(primary) {
+            Verdict::Pass | Verdict::NotApplicable => {}
+            Verdict::Fail(violation) => {
+                return Verdict::fail(
+                    Some(global.source_path),
+                    format!(
+                        "it takes its transit encryption from its {} {}: {}",
+                        global.source, primary.address, violation.message
+                    ),
+                    violation.fix,
+                )
+            }
+            Verdict::Undetermined(reason) => {
+                answer = Verdict::undetermined(format!(
+                    "it takes its transit encryption from its {} {}: {reason}",
+                    global.source, primary.address
+                ))
+            }
+        }
+    }
+    answer
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{failure_message, judge, resource, with_value};
+    use crate::rules::testing::{failure_message, judge, resource, with_reference, with_value};
     use serde_json::json;
 
     fn verdict(values: serde_json::Value) -> Verdict {
@@ -162,5 +216,64 @@ mod tests {
             "aws_elasticache_replication_group.sessions",
         );
         assert!(matches!(verdict, Verdict::Undetermined(_)));
+    }
+
+    /// A primary group, its global datastore, and a secondary group that names the datastore,
+    /// with the arguments the secondary may not set left out, as the provider requires.
+    fn global_datastore(primary_values: serde_json::Value) -> Vec<Resource> {
+        let primary = resource(
+            "aws_elasticache_replication_group",
+            "primary",
+            primary_values,
+        );
+        let datastore = with_reference(
+            resource(
+                "aws_elasticache_global_replication_group",
+                "this",
+                json!({"global_replication_group_id_suffix": "sessions"}),
+            ),
+            "primary_replication_group_id",
+            "aws_elasticache_replication_group.primary",
+            "id",
+        );
+        let secondary = with_reference(
+            resource(
+                "aws_elasticache_replication_group",
+                "secondary",
+                json!({"global_replication_group_id": "ldgnf-sessions"}),
+            ),
+            "global_replication_group_id",
+            "aws_elasticache_global_replication_group.this",
+            "global_replication_group_id",
+        );
+        vec![primary, datastore, secondary]
+    }
+
+    #[test]
+    fn a_global_secondary_is_judged_by_the_primary_of_its_datastore() {
+        let secondary = "aws_elasticache_replication_group.secondary";
+        let encrypted = global_datastore(json!({"transit_encryption_enabled": true}));
+        assert_eq!(
+            judge(&ElasticacheTransitEncryption, encrypted, secondary),
+            Verdict::Pass
+        );
+
+        let plain = global_datastore(json!({"transit_encryption_enabled": false}));
+        let message = failure_message(judge(&ElasticacheTransitEncryption, plain, secondary));
+        assert!(
+            message.starts_with(
+                "it takes its transit encryption from its global datastore's primary group \
+                 aws_elasticache_replication_group.primary: transit_encryption_enabled"
+            ),
+            "{message}"
+        );
+
+        // The datastore is not in the configuration: its settings cannot be seen.
+        let alone = global_datastore(json!({})).split_off(2);
+        let verdict = judge(&ElasticacheTransitEncryption, alone, secondary);
+        let Verdict::Undetermined(reason) = verdict else {
+            panic!("expected undetermined, got {verdict:?}");
+        };
+        assert!(reason.contains("global_replication_group_id"), "{reason}");
     }
 }

@@ -139,19 +139,17 @@ fn check(cx: &Context, database: &Resource) -> Verdict {
     else {
         return Verdict::NotApplicable;
     };
-    let fix = format!(
-        "use a parameter group of your own that sets {} = {}, and name it in the {}",
-        rule.parameter,
-        rule.enforcing.last().copied().unwrap_or("1"),
-        database.resource_type
-    );
-
     let Some((_, group_attribute)) = PARAMETER_GROUP_ATTRIBUTES
         .iter()
         .find(|(database_type, _)| *database_type == database.resource_type)
     else {
         return Verdict::NotApplicable;
     };
+    let fix = format!(
+        "use a parameter group of your own that sets {} = {}, and name it in `{group_attribute}`",
+        rule.parameter,
+        rule.enforcing.last().copied().unwrap_or("1"),
+    );
     let default = engine_default(rule, database);
 
     if database.attr(group_attribute).is_null() {
@@ -301,8 +299,19 @@ mod tests {
             vec![instance(json!({"engine": "mysql"}))],
             "aws_db_instance.ehr",
         );
-        let message = failure_message(verdict);
-        assert!(message.contains("require_secure_transport"), "{message}");
+        let Verdict::Fail(violation) = verdict else {
+            panic!("expected a failure, got {verdict:?}");
+        };
+        assert!(
+            violation.message.contains("require_secure_transport"),
+            "{}",
+            violation.message
+        );
+        assert_eq!(
+            violation.fix,
+            "use a parameter group of your own that sets require_secure_transport = ON, and \
+             name it in `parameter_group_name`"
+        );
     }
 
     #[test]
