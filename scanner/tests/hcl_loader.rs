@@ -7,10 +7,15 @@ use hipaa_scanner::policy::Policy;
 use hipaa_scanner::value::Value;
 use std::path::{Path, PathBuf};
 
+/// A fixture of this loader's own, or one of the project's shared cases (`tests/cases/`).
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/hcl")
-        .join(name)
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = manifest.join("tests/fixtures/hcl").join(name);
+    if own.exists() {
+        own
+    } else {
+        manifest.join("../tests/cases").join(name)
+    }
 }
 
 fn load_case(name: &str) -> Project {

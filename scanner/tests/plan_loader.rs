@@ -5,11 +5,16 @@ use hipaa_scanner::plan;
 use hipaa_scanner::value::Value;
 use std::path::{Path, PathBuf};
 
+/// A plan of this loader's own fixtures, or of the project's shared cases (`tests/cases/`).
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/plan")
-        .join(name)
-        .join("plan.json")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = manifest.join("tests/fixtures/plan").join(name);
+    let folder = if own.exists() {
+        own
+    } else {
+        manifest.join("../tests/cases").join(name)
+    };
+    folder.join("plan.json")
 }
 
 fn load(name: &str) -> Project {
