@@ -1,13 +1,15 @@
 //! The `hipaa` command line: argument parsing and the wiring of loaders, engine and outputs.
 
-use crate::engine::{self, ScanReport};
-use crate::error::InputError;
+use crate::dates::Date;
+use crate::engine::ScanReport;
 use crate::finding::Severity;
-use crate::hcl::{self, HclOptions};
-use crate::model::Project;
+use crate::hcl::HclOptions;
 use crate::output::{self, Format, OutputOptions};
-use crate::{plan, rules};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::rules;
+use crate::settings::{self, Settings};
+use crate::suppress::Baseline;
+use crate::workflow::{self, BaselineUse, ScanRequest};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,14 +42,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Scan Terraform directories, .tf files or plan JSON files.
-    #[command(
-        after_help = "Examples:\n  hipaa scan .\n  hipaa scan infra/ --var env=prod \
-                            --var-file prod.tfvars\n  hipaa scan plan.json --format json \
-                            --severity high\n  hipaa scan . --policy licensing.tf --format \
-                            junit --output hipaa.xml\n\nExit status: 0 when nothing at or \
-                            above --severity was found, 1 when something was, 2 for usage or \
-                            input errors."
-    )]
+    #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
     /// List every rule with its id, category, severity and HIPAA citations.
     #[command(after_help = "Examples:\n  hipaa rules\n  hipaa rules --format json")]
@@ -62,7 +57,46 @@ enum Command {
     /// Work with the attestation ledger that terraform-provider-hipaa writes.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  hipaa completions bash > /etc/bash_completion.d/hipaa\n  \
+                            hipaa completions zsh > \"${fpath[1]}/_hipaa\"\n  \
+                            hipaa completions fish > ~/.config/fish/completions/hipaa.fish"
+    )]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
 }
+
+const SCAN_HELP: &str = "Examples:
+  hipaa scan .
+  hipaa scan infra/ --var env=prod --var-file prod.tfvars
+  hipaa scan plan.json --format json --severity high
+  hipaa scan plan.json --source infra/          # apply infra/'s hipaa:ignore comments
+  hipaa scan . --policy licensing.tf --format junit --output hipaa.xml
+  hipaa scan . --write-baseline hipaa-baseline.json
+  hipaa scan . --baseline hipaa-baseline.json --no-inline-suppressions
+
+Suppressions: a comment on the line above a resource or module block, or after its `{`:
+  # hipaa:ignore EAR001 reason=\"legacy volume, replaced in Q1\" expires=2027-03-31
+  # hipaa:ignore EAR001[\"intake\"] reason=\"one instance only\"
+A reason is required; a malformed comment is an input error. After its expiry date a
+suppression no longer applies and is reported. Suppressed findings are counted in the text
+summary and listed in JSON and SARIF, and never change the exit status.
+
+Settings: the nearest .hipaa.toml in the scanned directory or above (or --config FILE):
+  [scan]
+  severity = \"high\"
+  disabled_rules = [\"EIT008\"]
+  policy = \"licensing.tf\"
+  format = \"sarif\"
+  baseline = \"hipaa-baseline.json\"
+  inline_suppressions = true
+Flags given on the command line win.
+
+Exit status: 0 when nothing at or above --severity was found (suppressed findings do not
+count), 1 when something was, 2 for usage or input errors.";
 
 #[derive(Subcommand, Debug)]
 enum LedgerCommand {
@@ -84,23 +118,18 @@ enum LedgerCommand {
     },
 }
 
+/// What to scan and how to judge it; shared by the commands that scan.
 #[derive(Args, Debug)]
-struct ScanArgs {
-    /// Directories of .tf files, single .tf files, or `terraform show -json` plan files.
+struct InputArgs {
+    /// Directories of .tf files, single .tf files, or `terraform show -json` plan files. A
+    /// directory without .tf files stands for every configuration below it.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = FormatArg::Text)]
-    format: FormatArg,
-
-    /// Write the report to this file instead of standard output.
-    #[arg(long, short)]
-    output: Option<PathBuf>,
-
     /// Report only findings at or above this severity; the exit status follows it too.
-    #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
-    severity: SeverityArg,
+    /// [default: low]
+    #[arg(long, value_enum)]
+    severity: Option<SeverityArg>,
 
     /// Set a Terraform variable, as `terraform plan -var` does (NAME=VALUE). Repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -115,7 +144,45 @@ struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
 
-    /// When to colour text output.
+    /// The directory of the configuration a plan was made from: its hipaa:ignore comments
+    /// apply to the plan's resources.
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+
+    /// Ignore every hipaa:ignore comment (for a security team's own review).
+    #[arg(long)]
+    no_inline_suppressions: bool,
+
+    /// Suppress the findings a baseline file records (see --write-baseline); entries that
+    /// match no finding any more are reported as stale.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Read settings from this file instead of the nearest .hipaa.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Output format. [default: text]
+    #[arg(long, short, value_enum)]
+    format: Option<FormatArg>,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+
+    /// Record every finding not suppressed inline in a new baseline file, then report against
+    /// it.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
+
+    /// When to colour text output: `auto` colours only on a terminal, and never when NO_COLOR
+    /// is set.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
 }
@@ -187,6 +254,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Ledger(LedgerCommand::Verify { dir, expect_head }) => {
             verify_ledger(&dir, expect_head.as_deref())
         }
+        Command::Completions { shell } => completions(shell),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -198,24 +266,26 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn scan(args: ScanArgs) -> Result<u8, String> {
-    let options = HclOptions {
-        var_files: args.var_files.clone(),
-        vars: parse_vars(&args.vars)?,
-    };
-
-    let mut project = Project::default();
-    for path in &args.paths {
-        project.merge(load(path, &options).map_err(|e| e.to_string())?);
+    let (mut request, settings) = prepare(&args.input)?;
+    if let Some(file) = &args.write_baseline {
+        request.baseline = BaselineUse::Write(file.clone());
     }
-    if let Some(policy) = &args.policy {
-        project.merge(hcl::load_policy_file(policy).map_err(|e| e.to_string())?);
+    let outcome = workflow::run(&request).map_err(|e| e.to_string())?;
+    if let Some(baseline) = &outcome.written_baseline {
+        std::fs::write(&baseline.file, baseline.to_json()).map_err(|e| {
+            format!(
+                "{}: cannot write the baseline: {e}",
+                baseline.file.display()
+            )
+        })?;
     }
+    let report = outcome.report;
 
-    let threshold = Severity::from(args.severity);
-    let mut report = engine::scan(&project);
-    keep_at_or_above(&mut report, threshold);
-
-    let format = Format::from(args.format);
+    let format = args
+        .format
+        .map(Format::from)
+        .or(settings.format)
+        .unwrap_or(Format::Text);
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -228,7 +298,7 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
     let output_options = OutputOptions {
         color,
         base_dir: std::env::current_dir().unwrap_or_default(),
-        inputs: args.paths.clone(),
+        inputs: request.paths.clone(),
     };
     write_report(&report, format, &output_options, args.output.as_deref())?;
 
@@ -239,29 +309,43 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
     })
 }
 
-/// Picks the loader by what the path is: a plan JSON file, a .tf file or a directory.
-fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| InputError::new(path, format!("cannot read: {}", describe_io(&e))))?;
-    if metadata.is_file() && plan::looks_like_plan(path) {
-        return plan::load(path);
-    }
-    if metadata.is_file() && path.extension().is_none_or(|ext| ext != "tf") {
-        return Err(InputError::new(
-            path,
-            "expected a directory of .tf files, a .tf file or a `terraform show -json` plan \
-             (.json)",
-        ));
-    }
-    hcl::load(path, options)
-}
+/// The scan the arguments and the configuration file ask for, and the file's settings. A flag
+/// given on the command line wins over the file.
+fn prepare(input: &InputArgs) -> Result<(ScanRequest, Settings), String> {
+    let config_file = match &input.config {
+        Some(file) => Some(file.clone()),
+        None => input.paths.first().and_then(|first| settings::find(first)),
+    };
+    let settings = match &config_file {
+        Some(file) => settings::read(file).map_err(|e| e.to_string())?,
+        None => Settings::default(),
+    };
 
-fn describe_io(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => error.to_string(),
-    }
+    let baseline_file = input.baseline.clone().or(settings.baseline.clone());
+    let baseline = match baseline_file {
+        Some(file) => BaselineUse::Apply(Baseline::read(&file).map_err(|e| e.to_string())?),
+        None => BaselineUse::None,
+    };
+    let request = ScanRequest {
+        paths: input.paths.clone(),
+        hcl: HclOptions {
+            var_files: input.var_files.clone(),
+            vars: parse_vars(&input.vars)?,
+        },
+        policy: input.policy.clone().or(settings.policy.clone()),
+        source: input.source.clone(),
+        disabled_rules: settings.disabled_rules.clone(),
+        inline_suppressions: !input.no_inline_suppressions
+            && settings.inline_suppressions.unwrap_or(true),
+        baseline,
+        severity: input
+            .severity
+            .map(Severity::from)
+            .or(settings.severity)
+            .unwrap_or(Severity::Low),
+        today: Date::today(),
+    };
+    Ok((request, settings))
 }
 
 fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>, String> {
@@ -275,18 +359,10 @@ fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-/// Drops findings below the threshold and recounts the summary.
-fn keep_at_or_above(report: &mut ScanReport, threshold: Severity) {
-    report.findings.retain(|f| f.severity >= threshold);
-    let summary = &mut report.summary;
-    summary.findings = report.findings.len();
-    summary
-        .by_severity
-        .retain(|severity, _| *severity >= threshold);
-    summary.by_category.clear();
-    for finding in &report.findings {
-        *summary.by_category.entry(finding.category).or_default() += 1;
-    }
+fn completions(shell: clap_complete::Shell) -> Result<u8, String> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "hipaa", &mut script);
+    print_or_ignore_broken_pipe(&String::from_utf8_lossy(&script))
 }
 
 fn write_report(

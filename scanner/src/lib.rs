@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod context;
+pub mod dates;
 pub mod engine;
 pub mod error;
 pub mod finding;
@@ -14,4 +15,7 @@ pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod rules;
+pub mod settings;
+pub mod suppress;
 pub mod value;
+pub mod workflow;
