@@ -1,10 +1,13 @@
 //! The `hipaa` command line: argument parsing and the wiring of loaders, engine and outputs.
 
+use crate::access_review::{self, AccessReviewFormat};
 use crate::dates::Date;
 use crate::engine::ScanReport;
+use crate::evidence;
 use crate::finding::Severity;
 use crate::hcl::HclOptions;
 use crate::output::{self, Format, OutputOptions};
+use crate::report::{self, ReportFormat, ReportInput};
 use crate::rules;
 use crate::settings::{self, Settings};
 use crate::suppress::Baseline;
@@ -44,6 +47,14 @@ enum Command {
     /// Scan Terraform directories, .tf files or plan JSON files.
     #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
+    /// Write a HIPAA Security Rule report: per standard, the rules, their counts, the findings
+    /// and the ledger's evidence.
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
+    /// Export who may touch which PHI system, with which permissions and role, with or
+    /// without MFA.
+    #[command(after_help = ACCESS_REVIEW_HELP)]
+    AccessReview(AccessReviewArgs),
     /// List every rule with its id, category, severity and HIPAA citations.
     #[command(after_help = "Examples:\n  hipaa rules\n  hipaa rules --format json")]
     Rules(RulesArgs),
@@ -68,6 +79,29 @@ enum Command {
         shell: clap_complete::Shell,
     },
 }
+
+const REPORT_HELP: &str = "Examples:
+  hipaa report . --format html --output hipaa-report.html
+  hipaa report infra/ --ledger .hipaa-ledger --format md --output HIPAA.md
+  hipaa report plan.json --source infra/ --baseline hipaa-baseline.json
+
+One section per standard (45 CFR 164.308, 164.310, 164.312, 164.314, 164.316) with the rules
+serving it, their passed/failed/suppressed/undetermined counts and the findings; with --ledger,
+also the license terms and version history, business associate agreements and their expiry,
+PHI systems, access roles with MFA, and security reviews with the next due date. The HTML is
+one self-contained page: no scripts, nothing loaded from elsewhere.
+
+Exit status: 0 when the report was written, 2 for usage or input errors.";
+
+const ACCESS_REVIEW_HELP: &str = "Examples:
+  hipaa access-review --ledger .hipaa-ledger --format csv --output access-review.csv
+  hipaa access-review infra/ --format json
+
+One row per member, role and PHI system: a role reaches every PHI system declared under its
+license. Read from the attestation ledger with --ledger (what was applied), else from the
+hipaa_access_role and hipaa_phi_system resources of the configuration (what is planned).
+
+Exit status: 0 when the export was written, 2 for usage or input errors.";
 
 const SCAN_HELP: &str = "Examples:
   hipaa scan .
@@ -188,6 +222,53 @@ struct ScanArgs {
 }
 
 #[derive(Args, Debug)]
+struct ReportArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Report format.
+    #[arg(long, short, value_enum, default_value_t = ReportFormat::Md)]
+    format: ReportFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+
+    /// The attestation ledger directory (the provider's `ledger_dir`), whose records become
+    /// the report's evidence.
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct AccessReviewArgs {
+    /// Configurations to read hipaa_access_role and hipaa_phi_system declarations from, when
+    /// no --ledger is given. [default: .]
+    #[arg(conflicts_with = "ledger")]
+    paths: Vec<PathBuf>,
+
+    /// Read the declarations from this attestation ledger directory instead.
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<PathBuf>,
+
+    /// Export format.
+    #[arg(long, short, value_enum, default_value_t = AccessReviewFormat::Csv)]
+    format: AccessReviewFormat,
+
+    /// Write the export to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+
+    /// Set a Terraform variable (NAME=VALUE). Repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+
+    /// Read Terraform variables from a .tfvars file. Repeatable.
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct RulesArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = RulesFormat::Text)]
@@ -249,6 +330,8 @@ impl From<SeverityArg> for Severity {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Report(args) => report(args),
+        Command::AccessReview(args) => access_review(args),
         Command::Rules(args) => list_rules(args.format),
         Command::Explain { rule } => explain(&rule),
         Command::Ledger(LedgerCommand::Verify { dir, expect_head }) => {
@@ -357,6 +440,79 @@ fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>, String> {
             _ => Err(format!("--var {var:?}: expected NAME=VALUE")),
         })
         .collect()
+}
+
+fn report(args: ReportArgs) -> Result<u8, String> {
+    let (request, _) = prepare(&args.input)?;
+    let scan = workflow::run(&request).map_err(|e| e.to_string())?.report;
+    let evidence = match &args.ledger {
+        Some(dir) => Some(evidence::read_ledger(dir, request.today)?),
+        None => None,
+    };
+    let inputs: Vec<String> = request
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let output_options = OutputOptions {
+        color: false,
+        base_dir: std::env::current_dir().unwrap_or_default(),
+        inputs: request.paths.clone(),
+    };
+    let input = ReportInput {
+        scan: &scan,
+        inputs: &inputs,
+        severity: request.severity,
+        evidence: evidence.as_ref(),
+        today: request.today,
+        output: &output_options,
+    };
+    let text = report::render(&input, args.format);
+    write_text(&text, args.output.as_deref())?;
+    Ok(EXIT_CLEAN)
+}
+
+fn access_review(args: AccessReviewArgs) -> Result<u8, String> {
+    let today = Date::today();
+    let declarations = match &args.ledger {
+        Some(dir) => evidence::read_ledger(dir, today)?.declarations,
+        None => {
+            let options = HclOptions {
+                var_files: args.var_files.clone(),
+                vars: parse_vars(&args.vars)?,
+            };
+            let paths = if args.paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                args.paths.clone()
+            };
+            let mut all = evidence::Declarations::default();
+            for unit in workflow::configurations(&paths).map_err(|e| e.to_string())? {
+                let project = workflow::load(&unit, &options).map_err(|e| e.to_string())?;
+                let found = evidence::from_project(&project, today);
+                all.licenses.extend(found.licenses);
+                all.phi_systems.extend(found.phi_systems);
+                all.roles.extend(found.roles);
+            }
+            all
+        }
+    };
+    let rows = access_review::rows(&declarations);
+    write_text(
+        &access_review::render(&rows, args.format),
+        args.output.as_deref(),
+    )?;
+    Ok(EXIT_CLEAN)
+}
+
+/// Writes to a file, or to standard output when none is named.
+fn write_text(text: &str, destination: Option<&Path>) -> Result<(), String> {
+    match destination {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        }
+        None => print_or_ignore_broken_pipe(text).map(|_| ()),
+    }
 }
 
 fn completions(shell: clap_complete::Shell) -> Result<u8, String> {
