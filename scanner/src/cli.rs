@@ -35,7 +35,11 @@ const EXIT_ERROR: u8 = 2;
                   164.3xx paragraph it serves. Never touches the network.",
     after_help = "Examples:\n  hipaa scan examples/phi-stack\n  \
                   terraform show -json plan.out > plan.json && hipaa scan plan.json --format sarif \
-                  --output hipaa.sarif\n  hipaa rules\n  hipaa explain EAR001"
+                  --output hipaa.sarif\n  \
+                  hipaa report . --ledger .hipaa-ledger --format html --output report.html\n  \
+                  hipaa access-review --ledger .hipaa-ledger --format csv\n  \
+                  hipaa rules\n  hipaa explain EAR001\n  hipaa explain suppressions\n  \
+                  hipaa completions bash > /etc/bash_completion.d/hipaa"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -60,9 +64,10 @@ enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation: what it checks, why, and how to fix it.
     #[command(after_help = "Examples:\n  hipaa explain EAR001\n  \
-                            hipaa explain storage-not-encrypted")]
+                            hipaa explain storage-not-encrypted\n  \
+                            hipaa explain suppressions   # hipaa:ignore comments and baselines")]
     Explain {
-        /// A rule id (EAR001) or name (storage-not-encrypted).
+        /// A rule id (EAR001) or name (storage-not-encrypted), or `suppressions`.
         rule: String,
     },
     /// Work with the attestation ledger that terraform-provider-hipaa writes.
@@ -584,6 +589,9 @@ fn list_rules(format: RulesFormat) -> Result<u8, String> {
 }
 
 fn explain(id_or_name: &str) -> Result<u8, String> {
+    if id_or_name.eq_ignore_ascii_case("suppressions") {
+        return print_or_ignore_broken_pipe(crate::suppress::HELP);
+    }
     let rule = rules::find(id_or_name)
         .ok_or_else(|| format!("no rule named {id_or_name:?}; `hipaa rules` lists them"))?;
     let meta = rule.meta();

@@ -41,6 +41,52 @@ use std::path::{Path, PathBuf};
 /// The word that starts a suppression comment.
 pub const MARKER: &str = "hipaa:ignore";
 
+/// What `hipaa explain suppressions` prints.
+pub const HELP: &str = r#"# Suppressions
+
+Accept a finding where it is, with a comment on the line above a `resource` or `module`
+block, or after the block's opening brace:
+
+```hcl
+# hipaa:ignore EAR001 reason="legacy volume, replaced in Q1" expires=2027-03-31
+resource "aws_ebs_volume" "legacy" {
+  ...
+}
+
+module "volumes" { # hipaa:ignore storage-not-encrypted["scratch"] reason="holds no PHI"
+  ...
+}
+```
+
+- The rule is named by id (`EAR001`) or name (`storage-not-encrypted`).
+- `reason="..."` is required: a comment without one is an input error (exit status 2), as is
+  a comment naming no known rule, so that a typo never hides a finding by accident.
+- `expires=YYYY-MM-DD` is optional: the last day the suppression holds. After it the finding
+  is reported again and the expired comment is listed.
+- `[0]` or `["key"]` after the rule limits it to one instance of a `count` or `for_each`
+  block; on a module block, to one instance of the module.
+- On a module block it covers every resource the module makes.
+- `#`, `//` and one-line `/* */` comments all work; the comment must be directly above the
+  block (other comment lines may stand between, no blank line) or on its first line.
+
+A plan has no comments: scan it with `--source DIR`, the configuration it was made from, and
+the comments there apply to the plan's resources.
+
+`--no-inline-suppressions` (or `inline_suppressions = false` in `.hipaa.toml`) ignores every
+comment, for a security team's own review.
+
+# Baselines
+
+`hipaa scan . --write-baseline hipaa-baseline.json` records every finding not suppressed
+inline, by rule id and resource address (so moving or reformatting code does not break it);
+`--baseline hipaa-baseline.json` then accepts them. Entries that match no finding any more are
+listed as stale.
+
+Suppressed findings never change the exit status. The text format counts them; JSON lists them
+with `"suppressed": true` and a `suppression` (kind, reason, expiry); SARIF marks them with
+`suppressions` (`inSource` or `external`), which code scanning shows as dismissed.
+"#;
+
 /// The version written to, and accepted in, baseline files.
 pub const BASELINE_VERSION: u32 = 1;
 
