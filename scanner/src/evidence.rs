@@ -40,9 +40,12 @@ pub const LICENSE_TERMS: &[(&str, &str)] = &[
 /// is not known before apply, the address they refer to stands in for it.
 const REFERENCE_ATTRIBUTES: &[&str] = &["license_id", "boundary_id", "baa_ids", "resource"];
 
-/// Provider defaults, for attributes a configuration leaves unset (the ledger records the
-/// value the provider settled on).
-const DEFAULTS: &[(&str, &str, bool)] = &[(ACCESS_ROLE, "mfa_required", true)];
+/// Provider defaults (as JSON), for attributes a configuration leaves unset; the ledger records
+/// the value the provider settled on.
+const DEFAULTS: &[(&str, &str, &str)] = &[
+    (ACCESS_ROLE, "mfa_required", "true"),
+    (ACCESS_ROLE, "max_session_minutes", "60"),
+];
 
 /// One declared object: its id (the ledger id, or the configuration address) and attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -310,7 +313,8 @@ fn object_of(resource: &Resource) -> Object {
     }
     for (resource_type, name, default) in DEFAULTS {
         if *resource_type == resource.resource_type && resource.attr(name).is_null() {
-            attributes.insert(name.to_string(), Json::Bool(*default));
+            let value = serde_json::from_str(default).unwrap_or(Json::Null);
+            attributes.insert(name.to_string(), value);
         }
     }
     Object {
@@ -449,6 +453,53 @@ mod tests {
             .iter()
             .map(|(name, value)| (name.to_string(), value.clone()))
             .collect()
+    }
+
+    #[test]
+    fn a_configuration_gives_declarations_linked_by_reference_with_defaults() {
+        let dir = std::env::temp_dir().join(format!("hipaa-declared-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("main.tf"),
+            r#"
+resource "hipaa_license" "l" {
+  name    = "clinic"
+  version = "1"
+}
+resource "hipaa_access_role" "ops" {
+  license_id  = hipaa_license.l.id
+  name        = "ops"
+  permissions = ["db:admin"]
+  members     = ["group:ops"]
+}
+resource "hipaa_phi_system" "db" {
+  license_id  = hipaa_license.l.id
+  boundary_id = "bnd"
+  name        = "records db"
+  resource    = aws_db_instance.records.arn
+  handles     = ["store"]
+  owner       = "dba"
+}
+resource "aws_db_instance" "records" {
+  storage_encrypted = true
+}
+"#,
+        )
+        .unwrap();
+        let project = crate::hcl::load(&dir, &Default::default()).unwrap();
+        let declared = from_project(&project, Date::today());
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        assert_eq!(declared.licenses[0].id, "hipaa_license.l");
+        let role = &declared.roles[0];
+        assert_eq!(role.license_id, "hipaa_license.l");
+        assert_eq!(role.mfa_required, Some(true), "the provider's default");
+        assert_eq!(role.max_session_minutes, "60");
+        assert_eq!(role.members, ["group:ops"]);
+        let system = &declared.phi_systems[0];
+        assert_eq!(system.resource, "aws_db_instance.records");
+        assert_eq!(system.license_id, "hipaa_license.l");
+        assert_eq!(license_name(&declared, &system.license_id), "clinic");
     }
 
     #[test]
