@@ -32,6 +32,8 @@ fn committed_docs_match_the_schema() {
 
     let mut committed_files = BTreeSet::new();
     files_under(&docs, &docs, &mut committed_files);
+    // Guides are written by hand (the registry shows them beside the generated pages).
+    committed_files.retain(|file| !file.starts_with("guides"));
     let expected_files: BTreeSet<PathBuf> = rendered.keys().cloned().collect();
     assert_eq!(committed_files, expected_files, "{refresh}");
 }

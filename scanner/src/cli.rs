@@ -1,13 +1,18 @@
 //! The `hipaa` command line: argument parsing and the wiring of loaders, engine and outputs.
 
-use crate::engine::{self, ScanReport};
-use crate::error::InputError;
+use crate::access_review::{self, AccessReviewFormat};
+use crate::dates::Date;
+use crate::engine::ScanReport;
+use crate::evidence;
 use crate::finding::Severity;
-use crate::hcl::{self, HclOptions};
-use crate::model::Project;
+use crate::hcl::HclOptions;
 use crate::output::{self, Format, OutputOptions};
-use crate::{plan, rules};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::report::{self, ReportFormat, ReportInput};
+use crate::rules;
+use crate::settings::{self, Settings};
+use crate::suppress::Baseline;
+use crate::workflow::{self, BaselineUse, ScanRequest};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,7 +35,11 @@ const EXIT_ERROR: u8 = 2;
                   164.3xx paragraph it serves. Never touches the network.",
     after_help = "Examples:\n  hipaa scan examples/phi-stack\n  \
                   terraform show -json plan.out > plan.json && hipaa scan plan.json --format sarif \
-                  --output hipaa.sarif\n  hipaa rules\n  hipaa explain EAR001"
+                  --output hipaa.sarif\n  \
+                  hipaa report . --ledger .hipaa-ledger --format html --output report.html\n  \
+                  hipaa access-review --ledger .hipaa-ledger --format csv\n  \
+                  hipaa rules\n  hipaa explain EAR001\n  hipaa explain suppressions\n  \
+                  hipaa completions bash > /etc/bash_completion.d/hipaa"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,29 +49,93 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Scan Terraform directories, .tf files or plan JSON files.
-    #[command(
-        after_help = "Examples:\n  hipaa scan .\n  hipaa scan infra/ --var env=prod \
-                            --var-file prod.tfvars\n  hipaa scan plan.json --format json \
-                            --severity high\n  hipaa scan . --policy licensing.tf --format \
-                            junit --output hipaa.xml\n\nExit status: 0 when nothing at or \
-                            above --severity was found, 1 when something was, 2 for usage or \
-                            input errors."
-    )]
+    #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
+    /// Write a HIPAA Security Rule report: per standard, the rules, their counts, the findings
+    /// and the ledger's evidence.
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
+    /// Export who may touch which PHI system, with which permissions and role, with or
+    /// without MFA.
+    #[command(after_help = ACCESS_REVIEW_HELP)]
+    AccessReview(AccessReviewArgs),
     /// List every rule with its id, category, severity and HIPAA citations.
     #[command(after_help = "Examples:\n  hipaa rules\n  hipaa rules --format json")]
     Rules(RulesArgs),
     /// Print one rule's documentation: what it checks, why, and how to fix it.
     #[command(after_help = "Examples:\n  hipaa explain EAR001\n  \
-                            hipaa explain storage-not-encrypted")]
+                            hipaa explain storage-not-encrypted\n  \
+                            hipaa explain suppressions   # hipaa:ignore comments and baselines")]
     Explain {
-        /// A rule id (EAR001) or name (storage-not-encrypted).
+        /// A rule id (EAR001) or name (storage-not-encrypted), or `suppressions`.
         rule: String,
     },
     /// Work with the attestation ledger that terraform-provider-hipaa writes.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  hipaa completions bash > /etc/bash_completion.d/hipaa\n  \
+                            hipaa completions zsh > \"${fpath[1]}/_hipaa\"\n  \
+                            hipaa completions fish > ~/.config/fish/completions/hipaa.fish"
+    )]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
 }
+
+const REPORT_HELP: &str = "Examples:
+  hipaa report . --format html --output hipaa-report.html
+  hipaa report infra/ --ledger .hipaa-ledger --format md --output HIPAA.md
+  hipaa report plan.json --source infra/ --baseline hipaa-baseline.json
+
+One section per standard (45 CFR 164.308, 164.310, 164.312, 164.314, 164.316) with the rules
+serving it, their passed/failed/suppressed/undetermined counts and the findings; with --ledger,
+also the license terms and version history, business associate agreements and their expiry,
+PHI systems, access roles with MFA, and security reviews with the next due date. The HTML is
+one self-contained page: no scripts, nothing loaded from elsewhere.
+
+Exit status: 0 when the report was written, 2 for usage or input errors.";
+
+const ACCESS_REVIEW_HELP: &str = "Examples:
+  hipaa access-review --ledger .hipaa-ledger --format csv --output access-review.csv
+  hipaa access-review infra/ --format json
+
+One row per member, role and PHI system: a role reaches every PHI system declared under its
+license. Read from the attestation ledger with --ledger (what was applied), else from the
+hipaa_access_role and hipaa_phi_system resources of the configuration (what is planned).
+
+Exit status: 0 when the export was written, 2 for usage or input errors.";
+
+const SCAN_HELP: &str = "Examples:
+  hipaa scan .
+  hipaa scan infra/ --var env=prod --var-file prod.tfvars
+  hipaa scan plan.json --format json --severity high
+  hipaa scan plan.json --source infra/          # apply infra/'s hipaa:ignore comments
+  hipaa scan . --policy licensing.tf --format junit --output hipaa.xml
+  hipaa scan . --write-baseline hipaa-baseline.json
+  hipaa scan . --baseline hipaa-baseline.json --no-inline-suppressions
+
+Suppressions: a comment on the line above a resource or module block, or after its `{`:
+  # hipaa:ignore EAR001 reason=\"legacy volume, replaced in Q1\" expires=2027-03-31
+  # hipaa:ignore EAR001[\"intake\"] reason=\"one instance only\"
+A reason is required; a malformed comment is an input error. After its expiry date a
+suppression no longer applies and is reported. Suppressed findings are counted in the text
+summary and listed in JSON and SARIF, and never change the exit status.
+
+Settings: the nearest .hipaa.toml in the scanned directory or above (or --config FILE):
+  [scan]
+  severity = \"high\"
+  disabled_rules = [\"EIT008\"]
+  policy = \"licensing.tf\"
+  format = \"sarif\"
+  baseline = \"hipaa-baseline.json\"
+  inline_suppressions = true
+Flags given on the command line win.
+
+Exit status: 0 when nothing at or above --severity was found (suppressed findings do not
+count), 1 when something was, 2 for usage or input errors.";
 
 #[derive(Subcommand, Debug)]
 enum LedgerCommand {
@@ -84,23 +157,18 @@ enum LedgerCommand {
     },
 }
 
+/// What to scan and how to judge it; shared by the commands that scan.
 #[derive(Args, Debug)]
-struct ScanArgs {
-    /// Directories of .tf files, single .tf files, or `terraform show -json` plan files.
+struct InputArgs {
+    /// Directories of .tf files, single .tf files, or `terraform show -json` plan files. A
+    /// directory without .tf files stands for every configuration below it.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = FormatArg::Text)]
-    format: FormatArg,
-
-    /// Write the report to this file instead of standard output.
-    #[arg(long, short)]
-    output: Option<PathBuf>,
-
     /// Report only findings at or above this severity; the exit status follows it too.
-    #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
-    severity: SeverityArg,
+    /// [default: low]
+    #[arg(long, value_enum)]
+    severity: Option<SeverityArg>,
 
     /// Set a Terraform variable, as `terraform plan -var` does (NAME=VALUE). Repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -115,9 +183,94 @@ struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
 
-    /// When to colour text output.
+    /// The directory of the configuration a plan was made from: its hipaa:ignore comments
+    /// apply to the plan's resources.
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+
+    /// Ignore every hipaa:ignore comment (for a security team's own review).
+    #[arg(long)]
+    no_inline_suppressions: bool,
+
+    /// Suppress the findings a baseline file records (see --write-baseline); entries that
+    /// match no finding any more are reported as stale.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Read settings from this file instead of the nearest .hipaa.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Output format. [default: text]
+    #[arg(long, short, value_enum)]
+    format: Option<FormatArg>,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+
+    /// Record every finding not suppressed inline in a new baseline file, then report against
+    /// it.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
+
+    /// When to colour text output: `auto` colours only on a terminal, and never when NO_COLOR
+    /// is set.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Report format.
+    #[arg(long, short, value_enum, default_value_t = ReportFormat::Md)]
+    format: ReportFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+
+    /// The attestation ledger directory (the provider's `ledger_dir`), whose records become
+    /// the report's evidence.
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct AccessReviewArgs {
+    /// Configurations to read hipaa_access_role and hipaa_phi_system declarations from, when
+    /// no --ledger is given. [default: .]
+    #[arg(conflicts_with = "ledger")]
+    paths: Vec<PathBuf>,
+
+    /// Read the declarations from this attestation ledger directory instead.
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<PathBuf>,
+
+    /// Export format.
+    #[arg(long, short, value_enum, default_value_t = AccessReviewFormat::Csv)]
+    format: AccessReviewFormat,
+
+    /// Write the export to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+
+    /// Set a Terraform variable (NAME=VALUE). Repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+
+    /// Read Terraform variables from a .tfvars file. Repeatable.
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -182,11 +335,14 @@ impl From<SeverityArg> for Severity {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Report(args) => report(args),
+        Command::AccessReview(args) => access_review(args),
         Command::Rules(args) => list_rules(args.format),
         Command::Explain { rule } => explain(&rule),
         Command::Ledger(LedgerCommand::Verify { dir, expect_head }) => {
             verify_ledger(&dir, expect_head.as_deref())
         }
+        Command::Completions { shell } => completions(shell),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -198,24 +354,26 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn scan(args: ScanArgs) -> Result<u8, String> {
-    let options = HclOptions {
-        var_files: args.var_files.clone(),
-        vars: parse_vars(&args.vars)?,
-    };
-
-    let mut project = Project::default();
-    for path in &args.paths {
-        project.merge(load(path, &options).map_err(|e| e.to_string())?);
+    let (mut request, settings) = prepare(&args.input)?;
+    if let Some(file) = &args.write_baseline {
+        request.baseline = BaselineUse::Write(file.clone());
     }
-    if let Some(policy) = &args.policy {
-        project.merge(hcl::load_policy_file(policy).map_err(|e| e.to_string())?);
+    let outcome = workflow::run(&request).map_err(|e| e.to_string())?;
+    if let Some(baseline) = &outcome.written_baseline {
+        std::fs::write(&baseline.file, baseline.to_json()).map_err(|e| {
+            format!(
+                "{}: cannot write the baseline: {e}",
+                baseline.file.display()
+            )
+        })?;
     }
+    let report = outcome.report;
 
-    let threshold = Severity::from(args.severity);
-    let mut report = engine::scan(&project);
-    keep_at_or_above(&mut report, threshold);
-
-    let format = Format::from(args.format);
+    let format = args
+        .format
+        .map(Format::from)
+        .or(settings.format)
+        .unwrap_or(Format::Text);
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -228,7 +386,7 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
     let output_options = OutputOptions {
         color,
         base_dir: std::env::current_dir().unwrap_or_default(),
-        inputs: args.paths.clone(),
+        inputs: request.paths.clone(),
     };
     write_report(&report, format, &output_options, args.output.as_deref())?;
 
@@ -239,49 +397,43 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
     })
 }
 
-/// The first bytes of a zip archive, the format of Terraform's binary plan files.
-const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+/// The scan the arguments and the configuration file ask for, and the file's settings. A flag
+/// given on the command line wins over the file.
+fn prepare(input: &InputArgs) -> Result<(ScanRequest, Settings), String> {
+    let config_file = match &input.config {
+        Some(file) => Some(file.clone()),
+        None => input.paths.first().and_then(|first| settings::find(first)),
+    };
+    let settings = match &config_file {
+        Some(file) => settings::read(file).map_err(|e| e.to_string())?,
+        None => Settings::default(),
+    };
 
-/// Whether a file begins with these bytes; false when it cannot be read.
-fn starts_with(path: &Path, magic: &[u8]) -> bool {
-    let mut head = vec![0; magic.len()];
-    std::fs::File::open(path)
-        .and_then(|mut file| io::Read::read_exact(&mut file, &mut head))
-        .is_ok_and(|()| head == magic)
-}
-
-/// Picks the loader by what the path is: a plan JSON file, a .tf file or a directory.
-fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| InputError::new(path, format!("cannot read: {}", describe_io(&e))))?;
-    if metadata.is_file() && plan::looks_like_plan(path) {
-        return plan::load(path);
-    }
-    if metadata.is_file() && path.extension().is_none_or(|ext| ext != "tf") {
-        // `terraform plan -out` writes a zip archive, which people pass here by mistake.
-        let hint = if starts_with(path, ZIP_MAGIC) {
-            "; this looks like a binary plan from `terraform plan -out`: convert it with \
-             `terraform show -json PLANFILE > plan.json` and scan plan.json"
-        } else {
-            ""
-        };
-        return Err(InputError::new(
-            path,
-            format!(
-                "expected a directory of .tf files, a .tf file or a `terraform show -json` plan \
-                 (.json){hint}"
-            ),
-        ));
-    }
-    hcl::load(path, options)
-}
-
-fn describe_io(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => error.to_string(),
-    }
+    let baseline_file = input.baseline.clone().or(settings.baseline.clone());
+    let baseline = match baseline_file {
+        Some(file) => BaselineUse::Apply(Baseline::read(&file).map_err(|e| e.to_string())?),
+        None => BaselineUse::None,
+    };
+    let request = ScanRequest {
+        paths: input.paths.clone(),
+        hcl: HclOptions {
+            var_files: input.var_files.clone(),
+            vars: parse_vars(&input.vars)?,
+        },
+        policy: input.policy.clone().or(settings.policy.clone()),
+        source: input.source.clone(),
+        disabled_rules: settings.disabled_rules.clone(),
+        inline_suppressions: !input.no_inline_suppressions
+            && settings.inline_suppressions.unwrap_or(true),
+        baseline,
+        severity: input
+            .severity
+            .map(Severity::from)
+            .or(settings.severity)
+            .unwrap_or(Severity::Low),
+        today: Date::today(),
+    };
+    Ok((request, settings))
 }
 
 fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>, String> {
@@ -295,18 +447,83 @@ fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-/// Drops findings below the threshold and recounts the summary.
-fn keep_at_or_above(report: &mut ScanReport, threshold: Severity) {
-    report.findings.retain(|f| f.severity >= threshold);
-    let summary = &mut report.summary;
-    summary.findings = report.findings.len();
-    summary
-        .by_severity
-        .retain(|severity, _| *severity >= threshold);
-    summary.by_category.clear();
-    for finding in &report.findings {
-        *summary.by_category.entry(finding.category).or_default() += 1;
+fn report(args: ReportArgs) -> Result<u8, String> {
+    let (request, _) = prepare(&args.input)?;
+    let scan = workflow::run(&request).map_err(|e| e.to_string())?.report;
+    let evidence = match &args.ledger {
+        Some(dir) => Some(evidence::read_ledger(dir, request.today)?),
+        None => None,
+    };
+    let inputs: Vec<String> = request
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let output_options = OutputOptions {
+        color: false,
+        base_dir: std::env::current_dir().unwrap_or_default(),
+        inputs: request.paths.clone(),
+    };
+    let input = ReportInput {
+        scan: &scan,
+        inputs: &inputs,
+        severity: request.severity,
+        evidence: evidence.as_ref(),
+        today: request.today,
+        output: &output_options,
+    };
+    let text = report::render(&input, args.format);
+    write_text(&text, args.output.as_deref())?;
+    Ok(EXIT_CLEAN)
+}
+
+fn access_review(args: AccessReviewArgs) -> Result<u8, String> {
+    let today = Date::today();
+    let declarations = match &args.ledger {
+        Some(dir) => evidence::read_ledger(dir, today)?.declarations,
+        None => {
+            let options = HclOptions {
+                var_files: args.var_files.clone(),
+                vars: parse_vars(&args.vars)?,
+            };
+            let paths = if args.paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                args.paths.clone()
+            };
+            let mut all = evidence::Declarations::default();
+            for unit in workflow::configurations(&paths).map_err(|e| e.to_string())? {
+                let project = workflow::load(&unit, &options).map_err(|e| e.to_string())?;
+                let found = evidence::from_project(&project, today);
+                all.licenses.extend(found.licenses);
+                all.phi_systems.extend(found.phi_systems);
+                all.roles.extend(found.roles);
+            }
+            all
+        }
+    };
+    let rows = access_review::rows(&declarations);
+    write_text(
+        &access_review::render(&rows, args.format),
+        args.output.as_deref(),
+    )?;
+    Ok(EXIT_CLEAN)
+}
+
+/// Writes to a file, or to standard output when none is named.
+fn write_text(text: &str, destination: Option<&Path>) -> Result<(), String> {
+    match destination {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        }
+        None => print_or_ignore_broken_pipe(text).map(|_| ()),
     }
+}
+
+fn completions(shell: clap_complete::Shell) -> Result<u8, String> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "hipaa", &mut script);
+    print_or_ignore_broken_pipe(&String::from_utf8_lossy(&script))
 }
 
 fn write_report(
@@ -372,6 +589,9 @@ fn list_rules(format: RulesFormat) -> Result<u8, String> {
 }
 
 fn explain(id_or_name: &str) -> Result<u8, String> {
+    if id_or_name.eq_ignore_ascii_case("suppressions") {
+        return print_or_ignore_broken_pipe(crate::suppress::HELP);
+    }
     let rule = rules::find(id_or_name)
         .ok_or_else(|| format!("no rule named {id_or_name:?}; `hipaa rules` lists them"))?;
     let meta = rule.meta();

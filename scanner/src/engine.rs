@@ -9,6 +9,7 @@ use crate::links::Index;
 use crate::model::{Mode, Project, SkippedModule};
 use crate::policy::Policy;
 use crate::rules::{self, Rule, Verdict};
+use crate::suppress::SuppressionOutcome;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -62,6 +63,9 @@ pub struct ScanReport {
     pub findings: Vec<Finding>,
     pub undetermined: Vec<Undetermined>,
     pub summary: Summary,
+    /// Findings accepted inline or by a baseline, kept apart from `findings` (see
+    /// [`crate::suppress::apply`]).
+    pub suppressions: SuppressionOutcome,
 }
 
 /// Judges a project against the licensing model it declares. The declarations of a `--policy`

@@ -1,10 +1,13 @@
 //! The `hipaa` scanner: reads Terraform configuration and plans into one resource model, learns
 //! the HIPAA licensing model they declare, and judges every resource against it.
 
+pub mod access_review;
 pub mod cli;
 pub mod context;
+pub mod dates;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod finding;
 pub mod flows;
 pub mod hcl;
@@ -13,5 +16,9 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod policy;
+pub mod report;
 pub mod rules;
+pub mod settings;
+pub mod suppress;
 pub mod value;
+pub mod workflow;

@@ -2,6 +2,7 @@
 //! plan, with its address, type, provider configuration, attribute values, references and the
 //! place in the source it came from.
 
+use crate::suppress::SuppressionComment;
 use crate::value::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -195,6 +196,9 @@ pub struct Project {
     pub files: Vec<PathBuf>,
     /// Things the user should know that did not stop the scan.
     pub notes: Vec<String>,
+    /// The `hipaa:ignore` comments on resource and module blocks, once per block and module
+    /// call path.
+    pub suppressions: Vec<SuppressionComment>,
 }
 
 impl Project {
@@ -211,6 +215,11 @@ impl Project {
         self.skipped_modules.extend(other.skipped_modules);
         self.files.extend(other.files);
         self.notes.extend(other.notes);
+        for comment in other.suppressions {
+            if !self.suppressions.contains(&comment) {
+                self.suppressions.push(comment);
+            }
+        }
     }
 }
 

@@ -3,11 +3,16 @@
 //! XML is well-formed, and that the SARIF meets GitHub's ingestion rules and the official SARIF
 //! 2.1.0 schema (through `tests/sarif/validate.sh` at the repository root).
 
+use hipaa_scanner::dates::Date;
 use hipaa_scanner::engine::{ModuleNotScanned, RuleTally, ScanReport, Summary};
 use hipaa_scanner::finding::{Category, Finding, Severity, Undetermined};
 use hipaa_scanner::model::Location;
 use hipaa_scanner::output::{self, Format, OutputOptions};
 use hipaa_scanner::rules::RuleMeta;
+use hipaa_scanner::suppress::{
+    BaselineEntry, InlineSuppression, SuppressedFinding, Suppression, SuppressionKind,
+    SuppressionOutcome, Target,
+};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 use serde_json::Value;
@@ -223,7 +228,56 @@ fn sample_report() -> ScanReport {
             resource: "aws_ebs_volume.later".to_string(),
             reason: "kms_key_id is not known until apply".to_string(),
         }],
+        suppressions: SuppressionOutcome::default(),
     }
+}
+
+/// The sample report with its first finding suppressed by a comment and its third by the
+/// baseline, an expired suppression and a stale baseline entry.
+fn suppressed_report() -> ScanReport {
+    let mut report = sample_report();
+    let comment = location(&format!("{FIXTURES}/main.tf"), "password");
+    let by_baseline = report.findings.remove(2);
+    let by_comment = report.findings.remove(0);
+    report.suppressions = SuppressionOutcome {
+        findings: vec![
+            SuppressedFinding {
+                finding: by_comment,
+                suppression: Suppression {
+                    kind: SuppressionKind::Inline,
+                    reason: "scratch <volume> & \"test\"".to_string(),
+                    expires: Date::parse("2999-01-31"),
+                    location: Some(comment.clone()),
+                },
+            },
+            SuppressedFinding {
+                finding: by_baseline,
+                suppression: Suppression {
+                    kind: SuppressionKind::Baseline,
+                    reason: "accepted in the baseline hipaa-baseline.json".to_string(),
+                    expires: None,
+                    location: None,
+                },
+            },
+        ],
+        expired: vec![InlineSuppression {
+            rule_id: "TST001",
+            target: Target {
+                modules: vec![],
+                resource: Some(("aws_db_instance".into(), "billing".into())),
+            },
+            key: None,
+            reason: "until the migration".to_string(),
+            expires: Date::parse("2001-01-01"),
+            location: comment,
+        }],
+        stale: vec![BaselineEntry {
+            rule_id: "TST002".to_string(),
+            resource: "aws_s3_bucket.gone".to_string(),
+        }],
+    };
+    report.summary.findings = report.findings.len();
+    report
 }
 
 fn options() -> OutputOptions {
@@ -1023,6 +1077,50 @@ fn sarif_reports_undetermined_checks_and_unscanned_modules_as_notifications() {
     assert_eq!(notifications[0]["associatedRule"]["index"], 0);
 }
 
+#[test]
+fn suppressed_findings_stay_visible_in_json_and_are_counted_in_text() {
+    let document: Value =
+        serde_json::from_str(&render_with(&suppressed_report(), Format::Json, &options())).unwrap();
+    let findings = document["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 4);
+    assert_eq!(findings[0]["suppressed"], false);
+    assert!(findings[0].get("suppression").is_none());
+    assert_eq!(findings[2]["suppressed"], true);
+    assert_eq!(
+        findings[2]["suppression"],
+        serde_json::json!({
+            "kind": "inline",
+            "reason": "scratch <volume> & \"test\"",
+            "expires": "2999-01-31",
+            "file": format!("{FIXTURES}/main.tf"),
+            "line": line_of(&format!("{FIXTURES}/main.tf"), "password"),
+        })
+    );
+    assert_eq!(findings[3]["suppression"]["kind"], "baseline");
+    assert!(findings[3]["suppression"]["expires"].is_null());
+    assert_eq!(document["summary"]["findings"], 2);
+    assert_eq!(document["summary"]["suppressed"], 2);
+    assert_eq!(
+        document["summary"]["stale_baseline"],
+        serde_json::json!([{"rule_id": "TST002", "resource": "aws_s3_bucket.gone"}])
+    );
+    assert_eq!(
+        document["summary"]["expired_suppressions"][0]["scope"],
+        "aws_db_instance.billing"
+    );
+
+    let text = render_with(&suppressed_report(), Format::Text, &options());
+    assert!(
+        !text.contains("EBS volume is not encrypted at rest"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "suppressed: 2 findings (1 inline, 1 by the baseline); `--format json` lists them\n"
+    ));
+    assert!(text.contains("stale baseline entry: TST002 for aws_s3_bucket.gone"));
+    assert!(text.contains("expired on 2001-01-01 and no longer applies (until the migration)"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // all formats
 
@@ -1093,6 +1191,19 @@ fn sarif_validates_against_the_official_schema() {
 
     let sample = dir.join("sample.sarif");
     std::fs::write(&sample, render(Format::Sarif)).unwrap();
+    let suppressed = dir.join("suppressed.sarif");
+    let suppressed_log = render_with(&suppressed_report(), Format::Sarif, &options());
+    let parsed: Value = serde_json::from_str(&suppressed_log).unwrap();
+    assert_eq!(parsed["runs"][0]["results"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        parsed["runs"][0]["results"][2]["suppressions"][0]["kind"],
+        "inSource"
+    );
+    assert_eq!(
+        parsed["runs"][0]["results"][3]["suppressions"][0]["kind"],
+        "external"
+    );
+    std::fs::write(&suppressed, suppressed_log).unwrap();
     let empty = dir.join("empty.sarif");
     std::fs::write(
         &empty,
@@ -1108,11 +1219,15 @@ fn sarif_validates_against_the_official_schema() {
     let broken_file = dir.join("broken.sarif");
     std::fs::write(&broken_file, broken.to_string()).unwrap();
 
-    let Some((code, text)) = validate_sarif(&[&sample, &empty]) else {
+    let Some((code, text)) = validate_sarif(&[&sample, &empty, &suppressed]) else {
         return;
     };
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("sample.sarif: valid SARIF 2.1.0"), "{text}");
+    assert!(
+        text.contains("suppressed.sarif: valid SARIF 2.1.0"),
+        "{text}"
+    );
 
     let (code, text) = validate_sarif(&[&broken_file]).expect("the validator ran a moment ago");
     assert_eq!(code, 1, "{text}");

@@ -27,8 +27,8 @@ fn load_error(name: &str, text: &str) -> InputError {
 }
 
 fn fixture_text() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/cases/plan-unknown-kms-key/plan.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/plan-unknown-kms-key/plan.json");
     std::fs::read_to_string(path).unwrap()
 }
 

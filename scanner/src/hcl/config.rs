@@ -5,9 +5,10 @@ use super::source::{display_join, parse_file, SourceFile};
 use super::types::Type;
 use crate::error::InputError;
 use crate::model::Mode;
+use crate::suppress::{self, Directive};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
-use hcl_edit::Span;
+use hcl_edit::{Decorate, Span};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -43,6 +44,7 @@ pub(crate) struct ResourceDecl {
     pub body: Body,
     pub file: usize,
     pub line: u32,
+    pub suppressions: Vec<BlockSuppression>,
 }
 
 /// A `module` block.
@@ -51,6 +53,30 @@ pub(crate) struct ModuleCallDecl {
     pub body: Body,
     pub file: usize,
     pub line: u32,
+    pub suppressions: Vec<BlockSuppression>,
+}
+
+/// A `hipaa:ignore` comment on a block: its line and what it says.
+pub(crate) type BlockSuppression = (u32, Result<Directive, String>);
+
+/// The `hipaa:ignore` comments above a block and after its opening brace, with their lines.
+fn block_suppressions(block: &Block, line: u32) -> Vec<BlockSuppression> {
+    let above = block
+        .decor()
+        .prefix()
+        .map(|prefix| suppress::comments_above(prefix))
+        .unwrap_or_default();
+    let mut found: Vec<BlockSuppression> = above
+        .into_iter()
+        .map(|(distance, directive)| (line.saturating_sub(distance).max(1), directive))
+        .collect();
+    let first_line = block
+        .body
+        .decor()
+        .prefix()
+        .and_then(|prefix| suppress::comment_on_first_line(prefix));
+    found.extend(first_line.map(|directive| (line, directive)));
+    found
 }
 
 /// A `provider` block.
@@ -176,6 +202,7 @@ impl ModuleConfig {
                             block.ident.as_str()
                         ))
                     })?;
+                    let suppressions = block_suppressions(&block, line);
                     self.resources.push(ResourceDecl {
                         mode,
                         resource_type,
@@ -183,17 +210,20 @@ impl ModuleConfig {
                         body: block.body,
                         file: index,
                         line,
+                        suppressions,
                     });
                 }
                 "module" => {
                     let [name] = labels::<1>(&block).ok_or_else(|| {
                         error("a `module` block needs one label: expected its name".into())
                     })?;
+                    let suppressions = block_suppressions(&block, line);
                     self.modules.push(ModuleCallDecl {
                         name,
                         body: block.body,
                         file: index,
                         line,
+                        suppressions,
                     });
                 }
                 "variable" => {

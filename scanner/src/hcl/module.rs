@@ -8,13 +8,14 @@
 //! rejects) reads as unknown.
 
 use super::blocks::eval_resource_body;
-use super::config::{ModuleCallDecl, ModuleConfig, ResourceDecl};
+use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl};
 use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
 use super::source::{display_join, normalize, original_object_key};
 use super::val::Val;
 use super::vars;
 use crate::error::InputError;
 use crate::model::{InstanceKey, Location, Mode, Project, ProviderRef, Resource, SkippedModule};
+use crate::suppress::{SuppressionComment, Target};
 use hcl_edit::expr::{Expression, ObjectKey, Traversal, TraversalOperator};
 use hcl_edit::structure::Body;
 use hcl_edit::visit::{visit_traversal, Visit};
@@ -265,6 +266,13 @@ impl Loader {
             Mode::Data => format!("data.{}.{}", decl.resource_type, decl.name),
         };
         let config_address = qualify(&frame.path, &local_address);
+        if decl.mode == Mode::Managed {
+            let target = Target {
+                modules: frame.call_names.clone(),
+                resource: Some((decl.resource_type.clone(), decl.name.clone())),
+            };
+            self.note_suppressions(target, &file.display, &decl.suppressions);
+        }
         let provider = provider_for(frame, decl);
         let expansion = self.expand(frame, &decl.body);
         let (instances, keys) = expansion.instances(&self.shared, &config_address);
@@ -311,6 +319,13 @@ impl Loader {
     ) -> Result<(), InputError> {
         let config = frame.config.clone();
         let call_address = qualify(&frame.path, &format!("module.{}", decl.name));
+        let mut call_path = frame.call_names.clone();
+        call_path.push(decl.name.clone());
+        let target = Target {
+            modules: call_path,
+            resource: None,
+        };
+        self.note_suppressions(target, &config.files[decl.file].display, &decl.suppressions);
         let Some(source) = decl
             .body
             .get_attribute("source")
@@ -401,6 +416,24 @@ impl Loader {
         let value = collect_instances(outputs, keys);
         frame.modules.insert(decl.name.clone(), value);
         Ok(())
+    }
+
+    /// Records the suppression comments of a block, once however many instances of its module
+    /// are evaluated.
+    fn note_suppressions(&mut self, target: Target, file: &Path, found: &[BlockSuppression]) {
+        for (line, directive) in found {
+            let comment = SuppressionComment {
+                target: target.clone(),
+                location: Location {
+                    file: file.to_path_buf(),
+                    line: *line,
+                },
+                directive: directive.clone(),
+            };
+            if !self.project.suppressions.contains(&comment) {
+                self.project.suppressions.push(comment);
+            }
+        }
     }
 
     /// Where a module's files are: relative to the caller for a local path, in Terraform's

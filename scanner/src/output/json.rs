@@ -3,11 +3,15 @@
 //! Keys come in a fixed order (struct field order, not alphabetical). A finding's `file` is
 //! relative to the base directory with forward slashes; a finding from a plan names the plan
 //! file and has `"line": null`. `attribute` is null when the rule blames the whole resource.
+//! Suppressed findings follow the others in `findings` with `"suppressed": true` and a
+//! `suppression` saying by what (`inline` or `baseline`), why and until when; the summary counts
+//! them apart and lists expired suppressions and stale baseline entries.
 
 use super::redact::redact_url_credentials;
 use super::{artifact_path, citation_text, place_of, severities_descending, OutputOptions};
 use crate::engine::{RuleTally, ScanReport};
 use crate::finding::{Category, Finding, Severity};
+use crate::suppress::{BaselineEntry, InlineSuppression, Suppression, SuppressionKind};
 use hipaa_compliance::citations;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -37,6 +41,33 @@ struct JsonFinding<'a> {
     message: &'a str,
     fix: &'a str,
     hipaa: Vec<JsonCitation>,
+    suppressed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    kind: SuppressionKind,
+    reason: &'a str,
+    /// The last day it holds, `YYYY-MM-DD`.
+    expires: Option<String>,
+    /// Where the comment is, for an inline suppression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct JsonExpired<'a> {
+    rule_id: &'a str,
+    /// What it would cover: a block address, with an instance key when it names one.
+    scope: String,
+    reason: &'a str,
+    expires: Option<String>,
+    file: String,
+    line: u32,
 }
 
 #[derive(Serialize)]
@@ -69,6 +100,9 @@ struct JsonSummary<'a> {
     boundaries: &'a [String],
     rules: &'a BTreeMap<&'static str, RuleTally>,
     notes: Vec<String>,
+    suppressed: usize,
+    expired_suppressions: Vec<JsonExpired<'a>>,
+    stale_baseline: &'a [BaselineEntry],
 }
 
 #[derive(Serialize)]
@@ -102,6 +136,17 @@ pub(super) fn write(
             .findings
             .iter()
             .map(|finding| json_finding(finding, options))
+            .chain(
+                report
+                    .suppressions
+                    .findings
+                    .iter()
+                    .map(|suppressed| JsonFinding {
+                        suppressed: true,
+                        suppression: Some(json_suppression(&suppressed.suppression, options)),
+                        ..json_finding(&suppressed.finding, options)
+                    }),
+            )
             .collect(),
         undetermined: report
             .undetermined
@@ -141,6 +186,38 @@ fn json_finding<'a>(finding: &'a Finding, options: &OutputOptions) -> JsonFindin
                 title: citations::find(paragraph).map(|c| c.title),
             })
             .collect(),
+        suppressed: false,
+        suppression: None,
+    }
+}
+
+fn json_suppression<'a>(
+    suppression: &'a Suppression,
+    options: &OutputOptions,
+) -> JsonSuppression<'a> {
+    JsonSuppression {
+        kind: suppression.kind,
+        reason: &suppression.reason,
+        expires: suppression.expires.map(|date| date.to_string()),
+        file: suppression.location.as_ref().map(|l| {
+            artifact_path(&l.file, &options.base_dir)
+                .as_str()
+                .to_string()
+        }),
+        line: suppression.location.as_ref().map(|l| l.line),
+    }
+}
+
+fn json_expired<'a>(expired: &'a InlineSuppression, options: &OutputOptions) -> JsonExpired<'a> {
+    JsonExpired {
+        rule_id: expired.rule_id,
+        scope: expired.scope(),
+        reason: &expired.reason,
+        expires: expired.expires.map(|date| date.to_string()),
+        file: artifact_path(&expired.location.file, &options.base_dir)
+            .as_str()
+            .to_string(),
+        line: expired.location.line,
     }
 }
 
@@ -202,5 +279,13 @@ fn json_summary<'a>(report: &'a ScanReport, options: &OutputOptions) -> JsonSumm
             .iter()
             .map(|note| redact_url_credentials(note).into_owned())
             .collect(),
+        suppressed: report.suppressions.findings.len(),
+        expired_suppressions: report
+            .suppressions
+            .expired
+            .iter()
+            .map(|expired| json_expired(expired, options))
+            .collect(),
+        stale_baseline: &report.suppressions.stale,
     }
 }

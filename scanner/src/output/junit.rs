@@ -2,7 +2,8 @@
 //!
 //! One `<testsuite>` per rule category. In it, per rule: one failing `<testcase>` per resource
 //! that breaks the rule, one skipped `<testcase>` per resource the rule could not decide, and one
-//! passing `<testcase>` counting the resources that pass. The `tests`, `failures` and `skipped`
+//! passing `<testcase>` counting the resources that pass. A suppressed finding is a skipped
+//! `<testcase>` whose message gives the reason. The `tests`, `failures` and `skipped`
 //! attributes count those test cases. The XML is written by hand; [`escape`] makes any text
 //! safe in an attribute or an element.
 
@@ -189,6 +190,24 @@ fn rule_cases(
                 message: finding.message.clone(),
                 rule_id: rule_id.to_string(),
                 text: failure_text(finding, options),
+            },
+        });
+    }
+
+    let suppressed = report
+        .suppressions
+        .findings
+        .iter()
+        .filter(|s| s.finding.rule_id == rule_id);
+    for suppressed in suppressed {
+        let place = place_of(&suppressed.finding, options);
+        cases.push(TestCase {
+            classname: classname.clone(),
+            name: format!("{rule_id} {rule_name}: {}", suppressed.finding.resource),
+            file: place.as_ref().map(|p| p.path.as_str().to_string()),
+            line: place.as_ref().and_then(|p| p.line),
+            outcome: Outcome::Skipped {
+                message: format!("suppressed: {}", suppressed.suppression.reason),
             },
         });
     }

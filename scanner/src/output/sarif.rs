@@ -10,7 +10,10 @@
 //! - `region.startLine` is at least 1: a finding from a plan, which has no lines, points at line 1
 //!   of the plan file;
 //! - `partialFingerprints` from the rule id and resource address alone, so that an alert
-//!   survives the resource moving within its file.
+//!   survives the resource moving within its file;
+//! - a suppressed finding is a result with `suppressions`: `inSource` (with the comment's
+//!   location) for a `hipaa:ignore` comment, `external` for a baseline, each `accepted` with its
+//!   reason as `justification`, which code scanning shows as a dismissed alert.
 //!
 //! A finding with no location and no input to place it in (the CLI always passes the inputs)
 //! gets only a logical location, which code scanning services may not display.
@@ -22,6 +25,7 @@ use super::{
 };
 use crate::engine::ScanReport;
 use crate::finding::{Finding, Severity};
+use crate::suppress::{Suppression, SuppressionKind};
 use serde_json::{json, Map, Value};
 use std::io;
 use std::path::Path;
@@ -70,6 +74,11 @@ pub(super) fn write(
         .findings
         .iter()
         .map(|finding| result(finding, options, catalogue))
+        .chain(report.suppressions.findings.iter().map(|suppressed| {
+            let mut result = result(&suppressed.finding, options, catalogue);
+            result["suppressions"] = json!([suppression(&suppressed.suppression, options)]);
+            result
+        }))
         .collect();
 
     let log = json!({
@@ -88,7 +97,7 @@ pub(super) fn write(
             "originalUriBaseIds": { SOURCE_ROOT: source_root(&options.base_dir) },
             "invocations": [{
                 "executionSuccessful": true,
-                "toolExecutionNotifications": notifications(report, catalogue),
+                "toolExecutionNotifications": notifications(report, options, catalogue),
             }],
             "results": results,
         }]
@@ -171,6 +180,31 @@ fn result(finding: &Finding, options: &OutputOptions, catalogue: &RuleCatalogue)
     result
 }
 
+fn suppression(suppression: &Suppression, options: &OutputOptions) -> Value {
+    let kind = match suppression.kind {
+        SuppressionKind::Inline => "inSource",
+        SuppressionKind::Baseline => "external",
+    };
+    let mut value = json!({
+        "kind": kind,
+        "status": "accepted",
+        "justification": suppression.reason,
+    });
+    if let Some(location) = &suppression.location {
+        let path = super::artifact_path(&location.file, &options.base_dir);
+        value["location"] = json!({
+            "physicalLocation": {
+                "artifactLocation": artifact_location(&path),
+                "region": { "startLine": location.line.max(1) },
+            }
+        });
+    }
+    if let Some(expires) = suppression.expires {
+        value["properties"] = json!({ "expires": expires.to_string() });
+    }
+    value
+}
+
 fn artifact_location(path: &ArtifactPath) -> Value {
     match path {
         ArtifactPath::Relative(relative) => json!({
@@ -222,7 +256,11 @@ fn percent_encode(path: &str, allow_colon: bool) -> String {
 }
 
 /// Undetermined checks, unscanned modules and notes, which are not results but should be seen.
-fn notifications(report: &ScanReport, catalogue: &RuleCatalogue) -> Vec<Value> {
+fn notifications(
+    report: &ScanReport,
+    options: &OutputOptions,
+    catalogue: &RuleCatalogue,
+) -> Vec<Value> {
     let mut notifications = Vec::new();
     for undetermined in &report.undetermined {
         let mut notification = json!({
@@ -245,6 +283,30 @@ fn notifications(report: &ScanReport, catalogue: &RuleCatalogue) -> Vec<Value> {
                 module.address,
                 redact_url_credentials(&module.source),
                 redact_url_credentials(&module.reason)
+            ) },
+        }));
+    }
+    for expired in &report.suppressions.expired {
+        notifications.push(json!({
+            "level": "warning",
+            "message": { "text": format!(
+                "the suppression of {} for {} at {}:{} expired on {} and no longer applies: {}",
+                expired.rule_id,
+                expired.scope(),
+                super::artifact_path(&expired.location.file, &options.base_dir).as_str(),
+                expired.location.line,
+                expired.expires.map(|d| d.to_string()).unwrap_or_default(),
+                expired.reason
+            ) },
+        }));
+    }
+    for stale in &report.suppressions.stale {
+        notifications.push(json!({
+            "level": "note",
+            "message": { "text": format!(
+                "the baseline accepts {} for {}, which is no longer found; drop it with \
+                 --write-baseline",
+                stale.rule_id, stale.resource
             ) },
         }));
     }

@@ -19,10 +19,12 @@
 
 use super::redact::{redact_assignment, redact_url_credentials};
 use super::{
-    citation_text, place_of, plural, severities_descending, ArtifactPath, OutputOptions, Place,
+    artifact_path, citation_text, place_of, plural, severities_descending, ArtifactPath,
+    OutputOptions, Place,
 };
 use crate::engine::ScanReport;
 use crate::finding::{Finding, Severity};
+use crate::suppress::SuppressionKind;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
@@ -52,7 +54,7 @@ pub(super) fn write(
         write_finding(finding, options, &mut sources, out)?;
         writeln!(out)?;
     }
-    write_summary(report, out)
+    write_summary(report, options, out)
 }
 
 fn write_finding(
@@ -126,7 +128,11 @@ fn write_finding(
     Ok(())
 }
 
-fn write_summary(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()> {
+fn write_summary(
+    report: &ScanReport,
+    options: &OutputOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     let summary = &report.summary;
     let scanned = format!(
         "{} scanned in {}",
@@ -153,6 +159,8 @@ fn write_summary(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()>
             counts.join(", ")
         )?;
     }
+
+    write_suppressions(report, options, out)?;
 
     if !report.undetermined.is_empty() {
         writeln!(
@@ -196,6 +204,49 @@ fn write_summary(report: &ScanReport, out: &mut dyn io::Write) -> io::Result<()>
 
     for note in &summary.notes {
         writeln!(out, "note: {}", printable(&redact_url_credentials(note)))?;
+    }
+    Ok(())
+}
+
+/// Suppressed findings are not printed, only counted; expired suppressions and stale baseline
+/// entries are, since each asks for a change.
+fn write_suppressions(
+    report: &ScanReport,
+    options: &OutputOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let suppressed = &report.suppressions.findings;
+    if !suppressed.is_empty() {
+        let inline = suppressed
+            .iter()
+            .filter(|s| s.suppression.kind == SuppressionKind::Inline)
+            .count();
+        writeln!(
+            out,
+            "suppressed: {} ({inline} inline, {} by the baseline); `--format json` lists them",
+            plural(suppressed.len(), "finding", "findings"),
+            suppressed.len() - inline
+        )?;
+    }
+    for expired in &report.suppressions.expired {
+        writeln!(
+            out,
+            "expired suppression: {}:{}: {} for {} expired on {} and no longer applies ({})",
+            display_path(&artifact_path(&expired.location.file, &options.base_dir)),
+            expired.location.line,
+            expired.rule_id,
+            printable(&expired.scope()),
+            expired.expires.map(|d| d.to_string()).unwrap_or_default(),
+            printable(&expired.reason)
+        )?;
+    }
+    for stale in &report.suppressions.stale {
+        writeln!(
+            out,
+            "stale baseline entry: {} for {} is no longer found; `--write-baseline` drops it",
+            printable(&stale.rule_id),
+            printable(&stale.resource)
+        )?;
     }
     Ok(())
 }

@@ -21,7 +21,9 @@ mod values;
 use crate::error::InputError;
 use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
 use crate::value::Value;
-use references::{module_address, module_steps, split_traversal, ModuleConfig, Resolver, Step};
+use references::{module_address, module_steps, ModuleConfig, Resolver};
+/// Taking addresses apart, for matching suppressions to resource instances.
+pub(crate) use references::{split_traversal, Step};
 use schema::{Configuration, IndexKey};
 use serde::de::DeserializeSeed;
 use std::collections::{BTreeMap, HashMap};
