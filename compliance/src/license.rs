@@ -150,6 +150,25 @@ impl LicenseTerms {
         found
     }
 
+    /// The terms with every one HIPAA forbids replaced by HIPAA's own limit: a license cannot
+    /// make the rules weaker than the regulation. [`LicenseTerms::violations`] says which terms
+    /// were replaced.
+    pub fn within_hipaa(&self) -> LicenseTerms {
+        LicenseTerms {
+            min_tls_version: self.min_tls_version.max(TlsVersion::Tls12),
+            key_rotation_days: self.key_rotation_days.clamp(1, DEFAULT_KEY_ROTATION_DAYS),
+            breach_notification_days: self
+                .breach_notification_days
+                .min(MAX_BREACH_NOTIFICATION_DAYS),
+            log_retention_days: self
+                .log_retention_days
+                .map(|days| days.max(MIN_LOG_RETENTION_DAYS)),
+            review_interval_days: self.review_interval_days.clamp(1, 365),
+            terminate_on_noncompliance: true,
+            ..self.clone()
+        }
+    }
+
     /// The strictest terms that satisfy both licenses: where two licenses apply to one
     /// configuration, a resource must meet both.
     pub fn strictest(&self, other: &LicenseTerms) -> LicenseTerms {
@@ -192,6 +211,28 @@ fn min_option(a: Option<u32>, b: Option<u32>) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn terms_hipaa_forbids_are_replaced_by_its_limits() {
+        let weak = LicenseTerms {
+            min_tls_version: TlsVersion::Tls10,
+            key_rotation_days: 1000,
+            breach_notification_days: 90,
+            ..LicenseTerms::default()
+        };
+        let judged = weak.within_hipaa();
+        assert_eq!(judged.min_tls_version, TlsVersion::Tls12);
+        assert_eq!(judged.key_rotation_days, 365);
+        assert_eq!(judged.breach_notification_days, 60);
+        assert_eq!(judged.violations(), vec![]);
+
+        let strict = LicenseTerms {
+            key_rotation_days: 90,
+            ..LicenseTerms::default()
+        };
+        assert_eq!(strict.within_hipaa(), strict);
+    }
+
     use super::*;
 
     #[test]

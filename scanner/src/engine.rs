@@ -171,6 +171,7 @@ fn summarise(report: &mut ScanReport, project: &Project, policy: &Policy) {
         .map(|b| b.address.clone())
         .collect();
     summary.notes = project.notes.clone();
+    summary.notes.extend(policy.notes.iter().cloned());
     if policy.licenses.is_empty() {
         summary.notes.push(
             "no hipaa_license declared: the default terms applied (TLS 1.2, keys rotated \

@@ -45,6 +45,9 @@ pub struct Policy {
     pub phi_sources: HashSet<String>,
     /// Literal names (ARNs) of PHI sources outside this configuration.
     pub phi_source_literals: HashSet<String>,
+    /// What the user should know about the declarations: terms HIPAA forbids, members that
+    /// name nothing.
+    pub notes: Vec<String>,
 }
 
 impl Policy {
@@ -56,9 +59,17 @@ impl Policy {
         for resource in &project.resources {
             match resource.resource_type.as_str() {
                 "hipaa_license" => {
+                    let written = license_terms(resource);
+                    for violation in written.violations() {
+                        policy.notes.push(format!(
+                            "{}: {} (45 CFR {}); the provider refuses this license, and the \
+                             rules applied HIPAA's limit instead",
+                            resource.address, violation.message, violation.citation
+                        ));
+                    }
                     let declared = DeclaredLicense {
                         address: resource.address.clone(),
-                        terms: license_terms(resource),
+                        terms: written.within_hipaa(),
                     };
                     terms = Some(match terms {
                         Some(t) => t.strictest(&declared.terms),
@@ -66,8 +77,12 @@ impl Policy {
                     });
                     policy.licenses.push(declared);
                 }
-                "hipaa_boundary" => policy.boundaries.push(boundary(resource, index)),
+                "hipaa_boundary" => {
+                    policy.boundaries.push(boundary(resource, index));
+                    note_unresolved(resource, "members", index, &mut policy.notes);
+                }
                 "hipaa_phi_system" => {
+                    note_unresolved(resource, "resource", index, &mut policy.notes);
                     let (addresses, literals, _) = members_of(resource, "resource", index);
                     policy.phi_sources.extend(addresses);
                     policy.phi_source_literals.extend(literals);
@@ -99,23 +114,52 @@ impl Policy {
     /// Whether a resource is declared to hold PHI.
     pub fn is_phi_source(&self, resource: &Resource) -> bool {
         self.phi_sources.contains(&resource.address)
-            || names_of(resource).any(|name| self.phi_source_literals.contains(name))
+            || names_of(resource).any(|name| self.phi_source_literals.contains(&name))
     }
 }
 
 impl Boundary {
     pub fn contains(&self, resource: &Resource) -> bool {
         self.member_addresses.contains(&resource.address)
-            || names_of(resource).any(|name| self.member_literals.contains(name))
+            || names_of(resource).any(|name| self.member_literals.contains(&name))
     }
 }
 
-/// The names a literal may use for a resource: its address, ARN and id.
-fn names_of(resource: &Resource) -> impl Iterator<Item = &str> {
+/// The names a literal may use for a resource: its address, ARN and id, and the ARN its type
+/// derives from its name where that is fixed (an S3 bucket's ARN is known before apply).
+fn names_of(resource: &Resource) -> impl Iterator<Item = String> + '_ {
     let literal_attributes = ["arn", "id"]
         .into_iter()
-        .filter_map(|attribute| resource.attr(attribute).as_str());
-    std::iter::once(resource.address.as_str()).chain(literal_attributes)
+        .filter_map(|attribute| resource.attr(attribute).as_str())
+        .map(str::to_string);
+    let derived = DERIVED_ARNS
+        .iter()
+        .filter(|(resource_type, _, _)| *resource_type == resource.resource_type)
+        .filter_map(|(_, name_attribute, prefix)| {
+            let name = resource.attr(name_attribute).as_str()?;
+            Some(format!("{prefix}{name}"))
+        });
+    std::iter::once(resource.address.clone())
+        .chain(literal_attributes)
+        .chain(derived)
+}
+
+/// Resource types whose ARN follows from a name set in configuration:
+/// (type, name attribute, ARN prefix).
+const DERIVED_ARNS: &[(&str, &str, &str)] = &[("aws_s3_bucket", "bucket", "arn:aws:s3:::")];
+
+/// Notes every reference of `attribute` that names no resource of this configuration: a typo
+/// Terraform itself would refuse, which would otherwise leave a resource out of the boundary
+/// without a word.
+fn note_unresolved(resource: &Resource, attribute: &str, index: &Index, notes: &mut Vec<String>) {
+    for reference in resource.references_of(attribute) {
+        if index.resolve(reference).is_empty() {
+            notes.push(format!(
+                "{}: `{attribute}` refers to {}, which this configuration does not declare",
+                resource.address, reference.address
+            ));
+        }
+    }
 }
 
 fn license_terms(resource: &Resource) -> LicenseTerms {
