@@ -135,5 +135,36 @@ pub fn load_policy_file(path: &Path) -> Result<Project, InputError> {
     loader.remember(path.to_path_buf(), config.clone());
     let variables = vars::resolve(&config, HashMap::new(), &loader.shared);
     loader.run_root(config, variables)?;
-    Ok(loader.finish())
+    let project = loader.finish();
+
+    // A policy file declares the licensing model only; infrastructure in it would be scanned
+    // as if it were part of the configuration under review.
+    if let Some(other) = project
+        .resources
+        .iter()
+        .find(|r| !POLICY_TYPES.contains(&r.resource_type.as_str()))
+    {
+        let line = other.location.as_ref().map_or(1, |l| l.line);
+        return Err(InputError::new(
+            path,
+            format!(
+                "{} is not a declaration of the licensing model; a policy file holds only {} \
+                 blocks",
+                other.config_address(),
+                POLICY_TYPES.join(", ")
+            ),
+        )
+        .at_line(line));
+    }
+    Ok(project)
 }
+
+/// The resource types a `--policy` file may declare.
+const POLICY_TYPES: &[&str] = &[
+    "hipaa_license",
+    "hipaa_boundary",
+    "hipaa_phi_system",
+    "hipaa_baa",
+    "hipaa_access_role",
+    "hipaa_security_review",
+];

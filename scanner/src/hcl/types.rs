@@ -7,9 +7,11 @@
 //! the caller left `ssl_policy` out) read null there in Terraform; without the type they would
 //! read an attribute that does not exist.
 //!
-//! A value that does not fit its type is left as it is rather than made an error: Terraform
-//! would refuse it, and the scan reports what the configuration says instead. A type
-//! expression that cannot be read is treated as `any`.
+//! Inside the configuration, a value that does not fit its type is left as it is rather than
+//! made an error: Terraform would refuse it, and the scan reports what the configuration says
+//! instead. A value the *user* gives a root variable (`--var`, a variables file) is checked
+//! with [`misfit`], so that a typo there is an input error, as it is for Terraform, and not a
+//! silently weaker scan. A type expression that cannot be read is treated as `any`.
 
 use super::eval::{EmptyScope, Evaluator, Shared};
 use super::val::{parse_number, Kind, Val};
@@ -180,6 +182,34 @@ pub(crate) fn convert(value: Val, ty: &Type, shared: &Shared) -> Val {
         _ => return value,
     };
     converted.with_refs(&refs)
+}
+
+/// What a known value given for a variable of type `ty` should have been, when it cannot be
+/// converted to it: `Some("a bool (true or false)")`. Only the primitive types are checked
+/// here; collections are converted element by element and left as they are.
+pub(crate) fn misfit(value: &Val, ty: &Type) -> Option<&'static str> {
+    let fits = match (&value.kind, ty) {
+        (Kind::Null | Kind::Unknown | Kind::Sensitive | Kind::AnyOf(_) | Kind::Error, _) => true,
+        (_, Type::Any) => true,
+        (Kind::Bool(_), Type::Bool) | (Kind::Number(_), Type::Number) => true,
+        (Kind::String(s), Type::Bool) => matches!(&**s, "true" | "false"),
+        (Kind::String(s), Type::Number) => parse_number(s).is_some(),
+        (Kind::String(_) | Kind::Bool(_) | Kind::Number(_), Type::String) => true,
+        (Kind::List(_) | Kind::Map(_), Type::Sequence(_) | Type::Tuple(_))
+        | (Kind::Map(_), Type::Map(_) | Type::Object(_)) => true,
+        (_, Type::Bool) => false,
+        (_, Type::Number) => false,
+        (_, Type::String) => false,
+        _ => true,
+    };
+    if fits {
+        return None;
+    }
+    Some(match ty {
+        Type::Bool => "a bool (true or false)",
+        Type::Number => "a number",
+        _ => "a string",
+    })
 }
 
 /// An attribute's value: the one given, else (or when null) its default, converted.

@@ -8,13 +8,13 @@
 use super::config::{ModuleConfig, VariableDecl};
 use super::eval::{EmptyScope, Evaluator, Shared};
 use super::source::{display_join, parse_file, read_text};
-use super::types::convert;
+use super::types::{convert, misfit};
 use super::val::Val;
 use super::HclOptions;
 use crate::error::InputError;
 use hcl_edit::structure::Structure;
 use hcl_edit::Span;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The values of the root module's variables.
@@ -24,32 +24,64 @@ pub(crate) fn root_values(
     shared: &Shared,
     files: &mut Vec<PathBuf>,
 ) -> Result<HashMap<String, Val>, InputError> {
-    let mut assigned: HashMap<String, Val> = HashMap::new();
+    let mut assigned: HashMap<String, (Val, Given)> = HashMap::new();
 
+    let mut take_file = |path: &Path, display: &Path, files: &mut Vec<PathBuf>| {
+        for (name, (value, line)) in read_values_file(path, display, shared)? {
+            let given = Given::File(display.to_path_buf(), line);
+            assigned.insert(name, (value, given));
+        }
+        files.push(display.to_path_buf());
+        Ok::<(), InputError>(())
+    };
     for (path, display) in automatic_files(&config.dir, &config.display_dir) {
-        assigned.extend(read_values_file(&path, &display, shared)?);
-        files.push(display);
+        take_file(&path, &display, files)?;
     }
     for path in &options.var_files {
-        assigned.extend(read_values_file(path, path, shared)?);
-        files.push(path.clone());
+        take_file(path, path, files)?;
     }
     for (name, text) in &options.vars {
         let declaration = config.variables.iter().find(|v| &v.name == name);
         let literal = declaration.is_none_or(|d| d.literal_from_cli);
-        assigned.insert(name.clone(), cli_value(text, literal, shared));
+        assigned.insert(name.clone(), (cli_value(text, literal, shared), Given::Cli));
     }
 
-    let declared: HashSet<&str> = config.variables.iter().map(|v| v.name.as_str()).collect();
-    for name in assigned.keys() {
-        if !declared.contains(name.as_str()) {
+    for (name, (value, given)) in &assigned {
+        let Some(declaration) = config.variables.iter().find(|v| &v.name == name) else {
             shared.note(format!(
                 "a value was given for variable \"{name}\", which the configuration does not \
                  declare"
             ));
+            continue;
+        };
+        if let Some(expected) = misfit(value, &declaration.ty) {
+            return Err(given.error(format!(
+                "the value for variable \"{name}\" does not fit its type: expected {expected}"
+            )));
         }
     }
-    Ok(resolve(config, assigned, shared))
+    let values = assigned
+        .into_iter()
+        .map(|(name, (value, _))| (name, value))
+        .collect();
+    Ok(resolve(config, values, shared))
+}
+
+/// Where the user gave a root variable's value.
+enum Given {
+    /// `--var NAME=VALUE` on the command line.
+    Cli,
+    /// A variables file, at a line.
+    File(PathBuf, u32),
+}
+
+impl Given {
+    fn error(&self, message: String) -> InputError {
+        match self {
+            Given::Cli => InputError::new("--var", message),
+            Given::File(display, line) => InputError::new(display, message).at_line(*line),
+        }
+    }
 }
 
 /// The value of each declared variable: the one assigned, else its default, else unknown.
@@ -112,13 +144,16 @@ fn automatic_files(dir: &Path, display_dir: &Path) -> Vec<(PathBuf, PathBuf)> {
 }
 
 /// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
+/// The assignments of a variables file, each with its line (1 for JSON files, whose lines
+/// are not kept).
 fn read_values_file(
     path: &Path,
     display: &Path,
     shared: &Shared,
-) -> Result<HashMap<String, Val>, InputError> {
+) -> Result<HashMap<String, (Val, u32)>, InputError> {
     if path.extension().is_some_and(|e| e == "json") {
-        return read_json_values(path, display);
+        let values = read_json_values(path, display)?;
+        return Ok(values.into_iter().map(|(k, v)| (k, (v, 1))).collect());
     }
     let (file, body) = parse_file(path, display)?;
     let mut values = HashMap::new();
@@ -126,7 +161,8 @@ fn read_values_file(
         match structure {
             Structure::Attribute(attribute) => {
                 let value = Evaluator::new(&EmptyScope, shared).eval(&attribute.value);
-                values.insert(attribute.key.as_str().to_string(), value);
+                let line = file.line(attribute.key.span()).unwrap_or(1);
+                values.insert(attribute.key.as_str().to_string(), (value, line));
             }
             Structure::Block(block) => {
                 let line = file.line(block.ident.span()).unwrap_or(1);
