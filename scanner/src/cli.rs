@@ -638,7 +638,25 @@ fn verify_ledger(dir: &Path, expect_head: Option<&str>) -> Result<u8, String> {
     if !dir.is_dir() {
         return Err(format!("{}: expected a ledger directory", dir.display()));
     }
+    if let Some(head) = expect_head {
+        let is_hash = head.len() == 64 && head.bytes().all(|b| b.is_ascii_hexdigit());
+        if !is_hash {
+            return Err(format!(
+                "--expect-head {head:?}: expected a record hash, 64 hexadecimal characters as \
+                 `hipaa ledger verify` prints it"
+            ));
+        }
+    }
     let report = hipaa_ledger::verify(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // An empty chain is intact, but verifying a directory that holds no ledger at all (the
+    // working directory by mistake) must not read as a clean bill.
+    if report.records == 0 {
+        return Err(format!(
+            "{}: holds no ledger records; expected files named like \
+             00000000000000000001.json, as terraform-provider-hipaa writes them",
+            dir.display()
+        ));
+    }
 
     let mut out = String::new();
     for problem in &report.problems {

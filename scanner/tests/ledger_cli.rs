@@ -114,3 +114,24 @@ fn a_missing_directory_is_an_input_error() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("/nonexistent/ledger"));
 }
+
+#[test]
+fn a_directory_without_records_is_not_a_clean_ledger() {
+    let empty = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ledger-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+
+    let run = verify(&empty, &[]);
+
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("holds no ledger records"));
+}
+
+#[test]
+fn an_expected_head_that_is_not_a_hash_is_a_usage_error() {
+    let (dir, _) = ledger_with_three_records("ledger-bad-head");
+
+    let run = verify(&dir, &["--expect-head", "deadbeef"]);
+
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("64 hexadecimal characters"));
+}
