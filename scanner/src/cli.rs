@@ -606,7 +606,7 @@ fn explain(id_or_name: &str) -> Result<u8, String> {
         )
         .collect();
     let text = format!(
-        "# {} {}: {}\n\nCategory: {}. Severity: {}.\nHIPAA: {}.\n\n{}",
+        "# {} {}: {}\n\nCategory: {}. Severity: {}.\nHIPAA: {}.\n\n{}\n",
         meta.id,
         meta.name,
         meta.title,

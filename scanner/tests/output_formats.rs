@@ -316,8 +316,8 @@ fn text_points_at_file_and_line_and_quotes_the_line() {
          {line} |   encrypted         = var.encrypted\n\
          \x20 |\n\
          \x20 = resource: module.volumes[\"intake\"].aws_ebs_volume.this\n\
-         \x20 = hipaa: 45 CFR 164.312(a)(2)(iv) Encryption and decryption; \
-         45 CFR 164.310(d)(1) Device and media controls\n\
+         \x20 = hipaa: 45 CFR 164.312(a)(2)(iv) Encryption and decryption\n\
+         \x20          45 CFR 164.310(d)(1) Device and media controls\n\
          \x20 = help: set `encrypted = true`\n"
     );
     assert!(text.contains(&expected), "{text}");

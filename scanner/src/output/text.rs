@@ -63,12 +63,13 @@ fn write_finding(
     sources: &mut SourceCache,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
+    let label = format!("{}[{}] ", finding.severity, printable(finding.rule_id));
+    let header = wrap(&printable(&finding.message), WIDTH - label.len(), "    ");
     writeln!(
         out,
-        "{}[{}] {}",
+        "{}[{}] {header}",
         severity_label(finding.severity, options.color),
         printable(finding.rule_id),
-        printable(&finding.message)
     )?;
 
     let place = place_of(finding, options);
@@ -119,13 +120,48 @@ fn write_finding(
         }
     }
     if !finding.hipaa.is_empty() {
-        let citations: Vec<String> = finding.hipaa.iter().map(|p| citation_text(p)).collect();
-        writeln!(out, "{pad} = hipaa: {}", printable(&citations.join("; ")))?;
+        // One citation a line, aligned under the first.
+        let lead = format!("{pad} = hipaa: ");
+        let hang = " ".repeat(lead.len());
+        for (i, paragraph) in finding.hipaa.iter().enumerate() {
+            let start = if i == 0 { &lead } else { &hang };
+            writeln!(out, "{start}{}", printable(&citation_text(paragraph)))?;
+        }
     }
     if !finding.fix.is_empty() {
-        writeln!(out, "{pad} = help: {}", printable(&finding.fix))?;
+        let lead = format!("{pad} = help: ");
+        let hang = " ".repeat(lead.len());
+        let text = wrap(&printable(&finding.fix), WIDTH - lead.len(), &hang);
+        writeln!(out, "{lead}{text}")?;
     }
     Ok(())
+}
+
+/// The width text output keeps to where it can: words are never broken, so a single long
+/// word (an address, a policy name) may still run past it.
+const WIDTH: usize = 100;
+
+/// Breaks `text` at spaces so that its first line holds at most `width` characters and every
+/// later line, which starts with `hang`, ends within [`WIDTH`].
+fn wrap(text: &str, width: usize, hang: &str) -> String {
+    let mut wrapped = String::with_capacity(text.len());
+    let mut line_length = 0;
+    let mut line_width = width;
+    for word in text.split(' ') {
+        let length = word.chars().count();
+        if line_length > 0 && line_length + 1 + length > line_width {
+            wrapped.push('\n');
+            wrapped.push_str(hang);
+            line_length = 0;
+            line_width = WIDTH.saturating_sub(hang.len()).max(20);
+        } else if line_length > 0 {
+            wrapped.push(' ');
+            line_length += 1;
+        }
+        wrapped.push_str(word);
+        line_length += length;
+    }
+    wrapped
 }
 
 fn write_summary(
@@ -321,6 +357,27 @@ fn read_lines(path: &Path) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn long_text_wraps_at_spaces_within_the_width() {
+        let text = "word ".repeat(60);
+        let wrapped = wrap(text.trim_end(), 80, "    ");
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 2, "{wrapped}");
+        assert!(lines[0].len() <= 80, "{wrapped}");
+        for line in &lines[1..] {
+            assert!(line.starts_with("    word"), "{line:?}");
+            assert!(line.len() <= WIDTH, "{line:?}");
+        }
+        assert_eq!(wrapped.split_whitespace().count(), 60);
+    }
+
+    #[test]
+    fn a_word_longer_than_the_line_is_kept_whole() {
+        let long = "x".repeat(150);
+        assert_eq!(wrap(&long, 80, "  "), long);
+    }
+
     use super::*;
 
     #[test]

@@ -4,6 +4,7 @@ use compliance::encryption::{self, AtRestSpec};
 
 declare_rule! {
     /// ## What it checks
+    ///
     /// When the license demands customer-managed keys (`customer_managed_keys = true` on a
     /// `hipaa_license`), every storage resource of the at-rest encryption table that can take a
     /// key of its own must name one the licensee manages: an `aws_kms_key`, a Cloud KMS key, an
@@ -20,6 +21,7 @@ declare_rule! {
     /// database-level key is looked at.
     ///
     /// ## Why it matters
+    ///
     /// A key the cloud provider manages is used whenever the provider's service is asked to
     /// decrypt; its use cannot be limited, audited or revoked by the licensee. Licensees who
     /// promise customer-managed keys do so to control who can decrypt ePHI (164.312(a)(2)(iv))
@@ -27,6 +29,7 @@ declare_rule! {
     /// (164.308(a)(1)(ii)(B)): a resource that falls back to a provider key breaks that promise.
     ///
     /// ## Example
+    ///
     /// ```hcl
     /// resource "hipaa_license" "strict" {
     ///   name                  = "acme-strict"

@@ -16,6 +16,7 @@ const S3_MANAGED_ALGORITHM: &str = "AES256";
 
 declare_rule! {
     /// ## What it checks
+    ///
     /// The default encryption of every S3 bucket, read from the legacy inline
     /// `server_side_encryption_configuration` block and from each
     /// `aws_s3_bucket_server_side_encryption_configuration` that names the bucket (by reference,
@@ -31,6 +32,7 @@ declare_rule! {
     /// the branches disagree.
     ///
     /// ## Why it matters
+    ///
     /// S3 buckets are where exports, images and backups of ePHI end up. Encryption at rest is
     /// the specification of 164.312(a)(2)(iv), and encrypted media is what keeps the
     /// provider's handling and re-use of storage within 164.310(d)(1). With SSE-S3 and the AWS
@@ -39,6 +41,7 @@ declare_rule! {
     /// and revoked.
     ///
     /// ## Example
+    ///
     /// ```hcl
     /// resource "hipaa_license" "strict" {
     ///   name                  = "acme-strict"

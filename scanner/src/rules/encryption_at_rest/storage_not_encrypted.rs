@@ -4,6 +4,7 @@ use compliance::encryption::{self, AtRestSpec, EncryptionSwitch};
 
 declare_rule! {
     /// ## What it checks
+    ///
     /// Every storage resource in the at-rest encryption table (EBS volumes and snapshot copies,
     /// RDS, Aurora, DocumentDB and Neptune databases, DynamoDB, EFS, Redshift, ElastiCache, SQS,
     /// SNS, Kinesis, CloudWatch Logs, OpenSearch, Backup vaults, Secrets Manager, and the Azure
@@ -19,6 +20,7 @@ declare_rule! {
     /// affects volumes created after it is switched on, and Terraform does not order the two.
     ///
     /// ## Why it matters
+    ///
     /// Encryption of ePHI at rest is the implementation specification of 45 CFR
     /// 164.312(a)(2)(iv). It is addressable, but for data on a cloud provider's disks there is
     /// no reasonable equivalent: an unencrypted volume, snapshot or backup is readable by
@@ -27,6 +29,7 @@ declare_rule! {
     /// not a reportable breach under the breach notification safe harbour.
     ///
     /// ## Example
+    ///
     /// ```hcl
     /// resource "aws_ebs_volume" "pacs" {
     ///   availability_zone = "us-east-1a"

@@ -9,6 +9,7 @@ const EXPIRE_AFTER: &str = "rotation_policy.expire_after";
 
 declare_rule! {
     /// ## What it checks
+    ///
     /// Every `azurerm_key_vault_key` must rotate itself: its `rotation_policy` needs an
     /// `automatic` block, and the rotation period must not be longer than the license's
     /// `key_rotation_days` (365 days unless a `hipaa_license` says less).
@@ -20,6 +21,7 @@ declare_rule! {
     /// key's own expiry date.
     ///
     /// ## Why it matters
+    ///
     /// A key that never rotates protects every byte it ever encrypted: once it leaks, all of
     /// that ePHI is exposed. Rotation bounds what one key version protects, part of the key
     /// management behind encryption under 164.312(a)(2)(iv), and the period the license names
@@ -27,6 +29,7 @@ declare_rule! {
     /// earlier versions, so data encrypted before a rotation stays readable.
     ///
     /// ## Example
+    ///
     /// ```hcl
     /// resource "azurerm_key_vault_key" "records" {
     ///   name         = "records"

@@ -6,6 +6,7 @@ const PERIOD: &str = "rotation_period";
 
 declare_rule! {
     /// ## What it checks
+    ///
     /// Every `google_kms_crypto_key` used for symmetric encryption (`purpose` unset or
     /// `ENCRYPT_DECRYPT`) must have a `rotation_period` (a duration in seconds, e.g.
     /// `"7776000s"` for 90 days) no longer than the license's `key_rotation_days` (365 days
@@ -15,12 +16,14 @@ declare_rule! {
     /// Cloud KMS rotates only symmetric encryption keys automatically.
     ///
     /// ## Why it matters
+    ///
     /// A key that never rotates protects every byte it ever encrypted: once it leaks, all of
     /// that ePHI is exposed. Rotation bounds what one key version protects, part of the key
     /// management behind encryption under 164.312(a)(2)(iv), and the period the license names
     /// is a safeguard of the licensee's risk management (164.308(a)(1)(ii)(B)).
     ///
     /// ## Example
+    ///
     /// ```hcl
     /// resource "google_kms_crypto_key" "records" {
     ///   name     = "records"

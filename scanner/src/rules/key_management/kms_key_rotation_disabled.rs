@@ -3,6 +3,7 @@ use crate::rules::prelude::*;
 
 declare_rule! {
     /// ## What it checks
+    ///
     /// Every `aws_kms_key` that is a symmetric encryption key (`customer_master_key_spec` or
     /// `key_spec` unset or `SYMMETRIC_DEFAULT`, `key_usage` unset or `ENCRYPT_DECRYPT`) must
     /// have `enable_key_rotation = true`; it is off when unset.
@@ -14,6 +15,7 @@ declare_rule! {
     /// judged.
     ///
     /// ## Why it matters
+    ///
     /// A key that never rotates protects every byte it ever encrypted: once it leaks, all of
     /// that ePHI is exposed. Rotation bounds what one key version protects, which is part of
     /// the key management behind encryption under 164.312(a)(2)(iv), and a safeguard that a
@@ -21,6 +23,7 @@ declare_rule! {
     /// old versions for decryption, so turning it on costs no outage.
     ///
     /// ## Example
+    ///
     /// ```hcl
     /// resource "aws_kms_key" "phi" {
     ///   description = "PHI data key"

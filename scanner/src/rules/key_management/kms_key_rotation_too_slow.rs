@@ -5,6 +5,7 @@ use compliance::license::DEFAULT_KEY_ROTATION_DAYS;
 
 declare_rule! {
     /// ## What it checks
+    ///
     /// An `aws_kms_key` with automatic rotation on must rotate at least as often as the license
     /// demands (`key_rotation_days`, 365 days unless a `hipaa_license` says less).
     /// `rotation_period_in_days` unset means AWS's default of 365 days.
@@ -13,12 +14,14 @@ declare_rule! {
     /// rotate are not looked at.
     ///
     /// ## Why it matters
+    ///
     /// The rotation period a license names is the licensee's promise of how much ePHI one key
     /// version may protect, a safeguard chosen by its risk management (164.308(a)(1)(ii)(B))
     /// for the encryption that 164.312(a)(2)(iv) asks for. A key on the AWS default of a year
     /// does not keep a promise of 90 days.
     ///
     /// ## Example
+    ///
     /// ```hcl
     /// resource "hipaa_license" "strict" {
     ///   name              = "acme-strict"
