@@ -28,7 +28,8 @@ impl Resource for PhiSystem {
             version: 0,
             description: "A system that stores, transmits or processes protected health \
                           information, inside a compliance boundary and covered by business \
-                          associate agreements. Naming an expired agreement fails the plan.",
+                          associate agreements. Creating or changing a system that names an \
+                          expired agreement fails the plan.",
             attributes: vec![
                 Attribute::id("The system's identifier, assigned when it is created."),
                 license_id_attribute(),
@@ -129,10 +130,11 @@ fn check_agreements(context: &Context, object: &Object, diagnostics: &mut Diagno
                 path,
                 "Business associate agreement expired",
                 format!(
-                    "The agreement {id:?} with {} expired on {}; PHI may not be handled under \
-                     an expired agreement (45 CFR 164.308(b)(1)).",
-                    record_str(&record, "vendor").unwrap_or("the vendor"),
-                    record_str(&record, "expiration_date").unwrap_or("an earlier date"),
+                    "This system names agreement {id:?}. {}",
+                    baa::expired_detail(
+                        record_str(&record, "vendor").unwrap_or("the vendor"),
+                        record_str(&record, "expiration_date").unwrap_or("an earlier date"),
+                    )
                 ),
             ),
             Some(_) => {}
