@@ -624,3 +624,47 @@ fn an_expired_agreement_is_destroyed_by_target_or_removed_from_the_configuration
     assert_eq!(retired_types(&removed), ["hipaa_baa"]);
     removed.assert_plan_empty();
 }
+
+#[test]
+fn a_bad_value_gets_one_clear_error() {
+    if !terraform_available() {
+        return;
+    }
+    let workspace = Workspace::new("one-error");
+    let cases = [
+        (
+            license("  min_tls_version = \"1.1\"\n"),
+            "License term not allowed by HIPAA",
+            "TLS 1.1 is not acceptable for PHI in transit",
+        ),
+        (
+            "resource \"hipaa_baa\" \"b\" {\n  vendor          = \"Vendor\"\n  \
+             services        = [\"s3\"]\n  effective_date  = \"2026-02-30\"\n  \
+             expiration_date = \"2099-12-31\"\n}\n"
+                .to_string(),
+            "Date does not exist",
+            "\"2026-02-30\" names day 30, which does not exist: February 2026 has 28 days.",
+        ),
+    ];
+    for (config, summary, detail) in cases {
+        workspace.write_config(&config);
+        let run = workspace.terraform(&["validate", "-json"]);
+        assert_eq!(run.code, Some(1), "{run:?}");
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let errors: Vec<(&str, &str)> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .map(|d| {
+                (
+                    d["summary"].as_str().unwrap_or_default(),
+                    d["detail"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(errors.len(), 1, "{run:?}");
+        assert_eq!(errors[0].0, summary, "{run:?}");
+        assert!(errors[0].1.contains(detail), "{run:?}");
+    }
+}
