@@ -43,8 +43,11 @@ impl Resource for PhiSystem {
                 Attribute::required(
                     "resource",
                     Type::String,
-                    "The Terraform address or cloud identifier of the system, e.g. \
-                     `aws_s3_bucket.claims` or an ARN.",
+                    "The system, named by its ARN (what a live audit sees) or its Terraform \
+                     address. In configuration, refer to the resource's `arn`, e.g. \
+                     `aws_s3_bucket.claims.arn`: the scanner follows the reference. A literal \
+                     is matched against a resource's ARN, its `id` and its address, e.g. \
+                     `aws_s3_bucket.claims`.",
                 )
                 .validator(Validator::NotBlank),
                 Attribute::required(
