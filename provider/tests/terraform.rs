@@ -223,17 +223,23 @@ fn complete_example_stack_applies_imports_and_retires() {
         return;
     }
     let workspace = Workspace::new("stack");
-    let example = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/provider/main.tf"),
-    )
-    .unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/provider/main.tf");
+    std::fs::copy(example, workspace.dir.join("main.tf")).unwrap();
+
+    // The example asks for the day of the latest review; without it nothing is planned.
+    let unanswered = workspace.terraform(&["plan", "-input=false"]);
+    assert_eq!(unanswered.code, Some(1), "{unanswered:?}");
+    assert!(
+        unanswered.stderr.contains("No value for required variable"),
+        "{unanswered:?}"
+    );
     let today =
         terraform_provider_hipaa::dates::format_date(terraform_provider_hipaa::dates::today());
-    let example = example.replace(
-        "default     = \"2026-11-30\"",
-        &format!("default     = \"{today}\""),
-    );
-    std::fs::write(workspace.dir.join("main.tf"), example).unwrap();
+    std::fs::write(
+        workspace.dir.join("terraform.tfvars"),
+        format!("last_review_date = \"{today}\"\n"),
+    )
+    .unwrap();
 
     let applied = workspace.apply();
     assert!(applied.stdout.contains("6 added"), "{applied:?}");
