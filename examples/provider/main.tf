@@ -15,10 +15,14 @@ provider "hipaa" {
   ledger_dir = ".hipaa-ledger"
 }
 
+# The day your latest security review was completed, e.g. `terraform apply -var
+# last_review_date=2025-03-31` (Terraform asks when it is not given). There is no default on
+# purpose: a review date is a fact only you know. It may not lie in the future, and once it is
+# older than the license's review_interval_days (90 here) the `compliant` output turns false
+# until a newer review is recorded.
 variable "last_review_date" {
   description = "The day the latest security review was completed (YYYY-MM-DD)."
   type        = string
-  default     = "2026-11-30"
 }
 
 resource "hipaa_license" "clinic" {
@@ -39,7 +43,12 @@ resource "hipaa_boundary" "us" {
   name       = "us-production"
   regions    = ["us-east-1", "us-west-2"]
   accounts   = ["111122223333"]
-  members    = ["aws_s3_bucket.claims", "aws_db_instance.claims"]
+  # ARNs, as a live audit sees them. Next to the AWS resources themselves, refer to them
+  # instead: aws_s3_bucket.claims.arn.
+  members = [
+    "arn:aws:s3:::acme-claims",
+    "arn:aws:rds:us-east-1:111122223333:db:acme-claims",
+  ]
 }
 
 resource "hipaa_baa" "aws" {
@@ -55,7 +64,7 @@ resource "hipaa_phi_system" "claims" {
   license_id   = hipaa_license.clinic.id
   boundary_id  = hipaa_boundary.us.id
   name         = "claims-store"
-  resource     = "aws_s3_bucket.claims"
+  resource     = "arn:aws:s3:::acme-claims"
   handles      = ["store", "process"]
   data_classes = ["claims", "diagnoses"]
   owner        = "claims-team"

@@ -3,20 +3,109 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Reads `YYYY-MM-DD`, refusing impossible dates such as `2025-02-30`.
-pub fn parse_date(text: &str) -> Option<i64> {
+/// Why a text is not a calendar date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateError {
+    /// Not written `YYYY-MM-DD`.
+    Format,
+    /// Written as a date, but the month is not 01 to 12.
+    NoSuchMonth { month: u32 },
+    /// Written as a date, but the month has no such day, e.g. `2026-02-30`.
+    NoSuchDay {
+        year: i64,
+        month: u32,
+        day: u32,
+        days_in_month: u32,
+    },
+}
+
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+impl DateError {
+    /// A short title: badly written, or well written but not on the calendar.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            DateError::Format => "Invalid date",
+            DateError::NoSuchMonth { .. } | DateError::NoSuchDay { .. } => "Date does not exist",
+        }
+    }
+
+    /// What is wrong with `text`, for the diagnostic's detail.
+    pub fn describe(&self, text: &str) -> String {
+        match self {
+            DateError::Format => format!("Dates are written YYYY-MM-DD, got {text:?}."),
+            DateError::NoSuchMonth { month } => {
+                format!("{text:?} names month {month:02}; months run from 01 to 12.")
+            }
+            DateError::NoSuchDay {
+                year,
+                month,
+                day,
+                days_in_month,
+            } => {
+                let name = usize::try_from(*month)
+                    .ok()
+                    .and_then(|month| MONTH_NAMES.get(month.checked_sub(1)?))
+                    .copied()
+                    .unwrap_or("The month");
+                format!(
+                    "{text:?} names day {day:02}, which does not exist: {name} {year} has \
+                     {days_in_month} days."
+                )
+            }
+        }
+    }
+}
+
+/// Reads `YYYY-MM-DD`, telling a badly written date from one not on the calendar, such as
+/// `2025-02-30`.
+pub fn read_date(text: &str) -> Result<i64, DateError> {
     let mut parts = text.split('-');
-    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || year.len() != 4 || month.len() != 2 || day.len() != 2 {
-        return None;
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(DateError::Format);
+    };
+    let digits = |part: &str, width: usize| {
+        part.len() == width && part.bytes().all(|byte| byte.is_ascii_digit())
+    };
+    if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+        return Err(DateError::Format);
     }
-    let year: i64 = year.parse().ok()?;
-    let month: u32 = month.parse().ok()?;
-    let day: u32 = day.parse().ok()?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
+    let number = |part: &str| part.parse::<u32>().map_err(|_| DateError::Format);
+    let (year, month, day) = (i64::from(number(year)?), number(month)?, number(day)?);
+
+    if !(1..=12).contains(&month) {
+        return Err(DateError::NoSuchMonth { month });
     }
-    Some(days_from_civil(year, month, day))
+    let days_in_month = days_in_month(year, month);
+    if day == 0 || day > days_in_month {
+        return Err(DateError::NoSuchDay {
+            year,
+            month,
+            day,
+            days_in_month,
+        });
+    }
+    Ok(days_from_civil(year, month, day))
+}
+
+/// [`read_date`] for callers that only need the date, e.g. of a value already validated.
+pub fn parse_date(text: &str) -> Option<i64> {
+    read_date(text).ok()
 }
 
 pub fn format_date(days: i64) -> String {
@@ -71,6 +160,49 @@ mod tests {
     }
 
     #[test]
+    fn a_day_missing_from_its_month_is_told_apart_from_a_badly_written_date() {
+        let cases = [
+            (
+                "2026-02-30",
+                "Date does not exist",
+                "\"2026-02-30\" names day 30, which does not exist: February 2026 has 28 days.",
+            ),
+            (
+                "2024-02-30",
+                "Date does not exist",
+                "\"2024-02-30\" names day 30, which does not exist: February 2024 has 29 days.",
+            ),
+            (
+                "2026-04-31",
+                "Date does not exist",
+                "\"2026-04-31\" names day 31, which does not exist: April 2026 has 30 days.",
+            ),
+            (
+                "2026-13-01",
+                "Date does not exist",
+                "\"2026-13-01\" names month 13; months run from 01 to 12.",
+            ),
+            (
+                "2026-2-03",
+                "Invalid date",
+                "Dates are written YYYY-MM-DD, got \"2026-2-03\".",
+            ),
+            (
+                "2026-+2-03",
+                "Invalid date",
+                "Dates are written YYYY-MM-DD, got \"2026-+2-03\".",
+            ),
+        ];
+        for (text, summary, detail) in cases {
+            let error = read_date(text).unwrap_err();
+            assert_eq!(
+                (error.summary(), error.describe(text).as_str()),
+                (summary, detail)
+            );
+        }
+    }
+
+    #[test]
     fn impossible_dates_are_refused() {
         for text in [
             "2025-02-29",
@@ -78,6 +210,8 @@ mod tests {
             "2025-1-01",
             "25-01-01",
             "2025-01-00",
+            "+025-01-01",
+            "2025-01-01-",
             "x",
         ] {
             assert_eq!(parse_date(text), None, "{text}");

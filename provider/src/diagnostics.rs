@@ -118,6 +118,16 @@ impl Diagnostics {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
 
+    /// Turns every error into a warning, with `note` after its detail.
+    pub fn downgrade_errors(&mut self, note: &str) {
+        for diagnostic in &mut self.0 {
+            if diagnostic.severity == Severity::Error {
+                diagnostic.severity = Severity::Warning;
+                diagnostic.detail = format!("{}\n\n{note}", diagnostic.detail);
+            }
+        }
+    }
+
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }

@@ -107,7 +107,9 @@ pub trait Resource: Send + Sync {
     fn validate_config(&self, _config: &Object, _diagnostics: &mut Diagnostics) {}
 
     /// Adjusts a planned create or update and refuses plans that break HIPAA terms recorded
-    /// in the ledger (the framework's ModifyPlan).
+    /// in the ledger (the framework's ModifyPlan). It also runs for an object the plan leaves
+    /// unchanged; [`plan_change`] then turns its errors into warnings. It never runs for a
+    /// destroy.
     fn modify_plan(
         &self,
         _context: &Context,
@@ -140,7 +142,13 @@ pub struct Plan {
     pub requires_replace: Vec<AttributePath>,
 }
 
-/// Plans a create, update or destroy the way Terraform's rules require.
+/// Added to a check's finding about an object the plan leaves unchanged.
+pub const UNCHANGED_OBJECT_NOTE: &str = "The plan leaves this object unchanged, so this is a \
+     warning; any change to the object is refused until this is resolved. Destroying it is \
+     always possible.";
+
+/// Plans a create, update or destroy the way Terraform's rules require. A destroy is never
+/// refused.
 pub fn plan_change(
     resource: &dyn Resource,
     schema: &Schema,
@@ -173,7 +181,8 @@ pub fn plan_change(
     }
 
     // A new or changed object gets fresh computed values; an unchanged one plans no change.
-    if prior != Some(&planned) {
+    let unchanged = prior == Some(&planned);
+    if !unchanged {
         for attribute in &schema.attributes {
             let provider_sets = attribute.presence == Presence::Computed
                 || (attribute.presence == Presence::OptionalComputed
@@ -194,7 +203,16 @@ pub fn plan_change(
         }
     }
 
-    resource.modify_plan(context, &mut planned, prior, diagnostics);
+    // Terraform plans every object in the configuration before it plans a destroy, and
+    // gives up on the destroy when that plan fails. A check that refused an unchanged object
+    // would therefore make it impossible to destroy, so for an unchanged object the checks
+    // warn: the plan goes on, and the next change to the object is refused.
+    let mut checks = Diagnostics::default();
+    resource.modify_plan(context, &mut planned, prior, &mut checks);
+    if unchanged {
+        checks.downgrade_errors(UNCHANGED_OBJECT_NOTE);
+    }
+    diagnostics.extend(checks);
 
     let mut requires_replace = Vec::new();
     if let Some(prior) = prior {
@@ -208,6 +226,8 @@ pub fn plan_change(
         }
     }
 
+    // An unreadable ledger stays an error even for an unchanged object: nothing could be
+    // checked, and the ledger needs repair before more is recorded in it.
     context.report_failure(diagnostics);
     Plan {
         planned: Value::Map(planned),
@@ -582,6 +602,61 @@ mod tests {
             &mut diagnostics,
         );
         assert_eq!(destroy.planned, Value::Null);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn an_unchanged_object_is_warned_about_a_changed_one_refused_and_a_destroy_never() {
+        use crate::diagnostics::Severity;
+        use crate::resources::baa::Baa;
+
+        let (ledger, dir) = scratch_ledger("expired");
+        let schema = Baa.schema();
+        let today = crate::dates::parse_date("2026-03-01").unwrap();
+        let context = Context::new(&ledger, today);
+        let lapsed = config(
+            &[
+                ("vendor", Value::string("Vendor")),
+                ("services", string_list(&["s3".to_string()])),
+                ("effective_date", Value::string("2024-01-01")),
+                ("expiration_date", Value::string("2025-12-31")),
+            ],
+            &schema,
+        );
+        let plan_with = |prior: &Value, proposed: &Value| {
+            let mut diagnostics = Diagnostics::default();
+            let plan = plan_change(
+                &Baa,
+                &schema,
+                &context,
+                prior,
+                proposed,
+                proposed,
+                &mut diagnostics,
+            );
+            let severities: Vec<Severity> = diagnostics.0.iter().map(|d| d.severity).collect();
+            (plan, severities, diagnostics)
+        };
+
+        let (created, severities, _) = plan_with(&Value::Null, &lapsed);
+        assert_eq!(severities, [Severity::Error], "a new expired agreement");
+
+        let mut prior = created.planned.as_map().unwrap().clone();
+        prior.insert("id".to_string(), Value::string("baa-1"));
+        let prior = Value::Map(prior);
+        let (same, severities, diagnostics) = plan_with(&prior, &prior);
+        assert_eq!(same.planned, prior);
+        assert_eq!(severities, [Severity::Warning], "unchanged");
+        assert!(diagnostics.0[0].detail.ends_with(UNCHANGED_OBJECT_NOTE));
+
+        let mut changed = prior.as_map().unwrap().clone();
+        changed.insert("vendor".to_string(), Value::string("Other"));
+        let (_, severities, _) = plan_with(&prior, &Value::Map(changed));
+        assert_eq!(severities, [Severity::Error], "changed");
+
+        let (destroy, severities, _) = plan_with(&prior, &Value::Null);
+        assert_eq!(destroy.planned, Value::Null);
+        assert!(severities.is_empty(), "{severities:?}");
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -199,14 +199,10 @@ impl Validator {
                     format!("Must be a whole number from {low} to {high}, got {number}."),
                 ))
             }
-            (Validator::IsoDate, Value::String(text))
-                if crate::dates::parse_date(text).is_none() =>
-            {
-                Some((
-                    "Invalid date",
-                    format!("Dates are written YYYY-MM-DD, got {text:?}."),
-                ))
-            }
+            (Validator::IsoDate, Value::String(text)) => match crate::dates::read_date(text) {
+                Err(error) => Some((error.summary(), error.describe(text))),
+                Ok(_) => None,
+            },
             (Validator::Sha256Hex, Value::String(text)) if !is_sha256_hex(text) => Some((
                 "Invalid SHA-256 digest",
                 "Must be 64 lowercase hexadecimal digits.".to_string(),

@@ -58,3 +58,37 @@ fn every_resource_page_documents_every_attribute() {
     assert!(rendered.contains_key(&PathBuf::from("functions/tls_policy_min_version.md")));
     assert!(rendered.contains_key(&PathBuf::from("data-sources/compliance_status.md")));
 }
+
+/// The scanner matches a boundary member or a PHI system's `resource` by reference, or by a
+/// literal ARN, `id` or address; both attributes must say so, and the examples refer to `arn`.
+#[test]
+fn members_and_systems_are_described_as_the_scanner_matches_them() {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let rendered = terraform_provider_hipaa::docs::render(&repository.join("examples")).unwrap();
+    for (page, attribute, reference) in [
+        (
+            "resources/boundary.md",
+            "members",
+            "members = [aws_s3_bucket.claims.arn",
+        ),
+        (
+            "resources/phi_system.md",
+            "resource",
+            "resource     = aws_s3_bucket.claims.arn",
+        ),
+    ] {
+        let text = &rendered[&PathBuf::from(page)];
+        let line = text
+            .lines()
+            .find(|line| line.starts_with(&format!("- `{attribute}` (")))
+            .unwrap_or_else(|| panic!("{page} documents {attribute}"));
+        for phrase in [
+            "ARN (what a live audit sees) or its Terraform address",
+            "refer to the resource's `arn`, e.g. `aws_s3_bucket.claims.arn`",
+            "matched against a resource's ARN, its `id` and its address",
+        ] {
+            assert!(line.contains(phrase), "{page}: {phrase:?} in {line}");
+        }
+        assert!(text.contains(reference), "{page} example: {reference}");
+    }
+}

@@ -223,17 +223,23 @@ fn complete_example_stack_applies_imports_and_retires() {
         return;
     }
     let workspace = Workspace::new("stack");
-    let example = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/provider/main.tf"),
-    )
-    .unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/provider/main.tf");
+    std::fs::copy(example, workspace.dir.join("main.tf")).unwrap();
+
+    // The example asks for the day of the latest review; without it nothing is planned.
+    let unanswered = workspace.terraform(&["plan", "-input=false"]);
+    assert_eq!(unanswered.code, Some(1), "{unanswered:?}");
+    assert!(
+        unanswered.stderr.contains("No value for required variable"),
+        "{unanswered:?}"
+    );
     let today =
         terraform_provider_hipaa::dates::format_date(terraform_provider_hipaa::dates::today());
-    let example = example.replace(
-        "default     = \"2026-11-30\"",
-        &format!("default     = \"{today}\""),
-    );
-    std::fs::write(workspace.dir.join("main.tf"), example).unwrap();
+    std::fs::write(
+        workspace.dir.join("terraform.tfvars"),
+        format!("last_review_date = \"{today}\"\n"),
+    )
+    .unwrap();
 
     let applied = workspace.apply();
     assert!(applied.stdout.contains("6 added"), "{applied:?}");
@@ -450,5 +456,221 @@ fn two_runs_at_once_share_one_intact_ledger() {
     assert_eq!(report.records, 20);
     for workspace in &workspaces {
         workspace.assert_plan_empty();
+    }
+}
+
+/// The diagnostics of a run made with `-json`, in the order Terraform reported them.
+fn diagnostics_of(run: &Run) -> Vec<serde_json::Value> {
+    run.stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["type"] == "diagnostic")
+        .map(|message| message["diagnostic"].clone())
+        .collect()
+}
+
+/// A license, a boundary, an agreement in force and a PHI system it covers.
+fn agreement_stack(expiration_date: &str, with_agreement: bool) -> String {
+    let agreement = format!(
+        "resource \"hipaa_baa\" \"vendor\" {{\n  vendor          = \"Claims Vendor\"\n  \
+         services        = [\"s3\"]\n  effective_date  = \"2024-01-01\"\n  \
+         expiration_date = \"{expiration_date}\"\n}}\n\n"
+    );
+    let baa_ids = if with_agreement {
+        "[hipaa_baa.vendor.id]"
+    } else {
+        "[]"
+    };
+    format!(
+        "{}\nresource \"hipaa_boundary\" \"b\" {{\n  license_id = hipaa_license.main.id\n  \
+         name       = \"b\"\n  regions    = [\"us-east-1\"]\n}}\n\n{}\
+         resource \"hipaa_phi_system\" \"claims\" {{\n  license_id  = hipaa_license.main.id\n  \
+         boundary_id = hipaa_boundary.b.id\n  name        = \"claims\"\n  \
+         resource    = \"aws_s3_bucket.claims\"\n  handles     = [\"store\"]\n  \
+         owner       = \"team\"\n  baa_ids     = {baa_ids}\n}}\n",
+        license(""),
+        if with_agreement {
+            agreement
+        } else {
+            String::new()
+        },
+    )
+}
+
+/// The last day of the agreement in [`lapsed_stack`], long past.
+const LAPSED_ON: &str = "2024-12-31";
+
+/// A stack whose agreement was in force when it was applied and has expired since. A test
+/// cannot wait for the calendar, so the lapse is recorded the way a later run of the same
+/// configuration would find it: the ledger's newest record of the agreement and the
+/// configuration both carry an expiration date that is now past.
+fn lapsed_stack(name: &str) -> Workspace {
+    let workspace = Workspace::new(name);
+    workspace.write_config(&agreement_stack("2099-12-31", true));
+    workspace.apply();
+
+    let ledger = DirectoryLedger::open(workspace.ledger_dir());
+    let recorded = workspace
+        .ledger()
+        .into_iter()
+        .find(|record| record.resource_type == "hipaa_baa")
+        .expect("the agreement was recorded");
+    let mut attributes = recorded.attributes.clone();
+    attributes.insert("expiration_date".to_string(), serde_json::json!(LAPSED_ON));
+    ledger
+        .append(Entry {
+            action: Action::Update,
+            resource_type: "hipaa_baa".to_string(),
+            resource_id: recorded.resource_id,
+            attributes,
+        })
+        .unwrap();
+    workspace.write_config(&agreement_stack(LAPSED_ON, true));
+    workspace
+}
+
+fn retired_types(workspace: &Workspace) -> Vec<String> {
+    let mut retired: Vec<String> = workspace
+        .ledger()
+        .into_iter()
+        .filter(|record| record.action == Action::Retire)
+        .map(|record| record.resource_type)
+        .collect();
+    retired.sort();
+    retired
+}
+
+#[test]
+fn an_expired_agreement_warns_refuses_changes_and_is_destroyed() {
+    if !terraform_available() {
+        return;
+    }
+    let workspace = lapsed_stack("lapsed-destroy");
+
+    // Unchanged, the agreement and the system naming it plan nothing and say what to do.
+    let plan = workspace.terraform(&["plan", "-detailed-exitcode", "-input=false", "-json"]);
+    assert_eq!(plan.code, Some(0), "{plan:?}");
+    let mut warnings: Vec<(String, String)> = diagnostics_of(&plan)
+        .into_iter()
+        // Only warnings about resources; the dev_overrides one has no address.
+        .filter(|d| d["severity"] == "warning" && d["address"].is_string())
+        .map(|d| {
+            (
+                d["address"].as_str().unwrap_or_default().to_string(),
+                d["summary"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    // Terraform reports them in no fixed order.
+    warnings.sort();
+    let summary = "Business associate agreement expired".to_string();
+    assert_eq!(
+        warnings,
+        [
+            ("hipaa_baa.vendor".to_string(), summary.clone()),
+            ("hipaa_phi_system.claims".to_string(), summary)
+        ],
+        "{plan:?}"
+    );
+    for advice in [
+        "`expiration_date`",
+        "`terraform destroy -target`",
+        "unchanged",
+    ] {
+        assert!(plan.stdout.contains(advice), "{advice}: {plan:?}");
+    }
+
+    // A change to the expired agreement is refused.
+    workspace
+        .write_config(&agreement_stack(LAPSED_ON, true).replace("[\"s3\"]", "[\"s3\", \"rds\"]"));
+    let refused = workspace.terraform(&["plan", "-input=false"]);
+    assert_error_at(
+        &refused,
+        "Business associate agreement expired",
+        &format!("expiration_date = \"{LAPSED_ON}\""),
+    );
+
+    workspace.write_config(&agreement_stack(LAPSED_ON, true));
+    let destroyed = workspace.terraform(&["destroy", "-auto-approve", "-input=false"]);
+    assert_eq!(destroyed.code, Some(0), "{destroyed:?}");
+    assert_eq!(
+        retired_types(&workspace),
+        [
+            "hipaa_baa",
+            "hipaa_boundary",
+            "hipaa_license",
+            "hipaa_phi_system"
+        ]
+    );
+}
+
+#[test]
+fn an_expired_agreement_is_destroyed_by_target_or_removed_from_the_configuration() {
+    if !terraform_available() {
+        return;
+    }
+    let targeted = lapsed_stack("lapsed-target");
+    let destroyed = targeted.terraform(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-target=hipaa_baa.vendor",
+    ]);
+    assert_eq!(destroyed.code, Some(0), "{destroyed:?}");
+    // The system naming the agreement depends on it, so it goes too.
+    assert_eq!(retired_types(&targeted), ["hipaa_baa", "hipaa_phi_system"]);
+
+    let removed = lapsed_stack("lapsed-remove");
+    removed.write_config(&agreement_stack(LAPSED_ON, false));
+    let applied = removed.apply();
+    assert!(
+        applied.stdout.contains("0 added, 1 changed, 1 destroyed"),
+        "{applied:?}"
+    );
+    assert_eq!(retired_types(&removed), ["hipaa_baa"]);
+    removed.assert_plan_empty();
+}
+
+#[test]
+fn a_bad_value_gets_one_clear_error() {
+    if !terraform_available() {
+        return;
+    }
+    let workspace = Workspace::new("one-error");
+    let cases = [
+        (
+            license("  min_tls_version = \"1.1\"\n"),
+            "License term not allowed by HIPAA",
+            "TLS 1.1 is not acceptable for PHI in transit",
+        ),
+        (
+            "resource \"hipaa_baa\" \"b\" {\n  vendor          = \"Vendor\"\n  \
+             services        = [\"s3\"]\n  effective_date  = \"2026-02-30\"\n  \
+             expiration_date = \"2099-12-31\"\n}\n"
+                .to_string(),
+            "Date does not exist",
+            "\"2026-02-30\" names day 30, which does not exist: February 2026 has 28 days.",
+        ),
+    ];
+    for (config, summary, detail) in cases {
+        workspace.write_config(&config);
+        let run = workspace.terraform(&["validate", "-json"]);
+        assert_eq!(run.code, Some(1), "{run:?}");
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let errors: Vec<(&str, &str)> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .map(|d| {
+                (
+                    d["summary"].as_str().unwrap_or_default(),
+                    d["detail"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(errors.len(), 1, "{run:?}");
+        assert_eq!(errors[0].0, summary, "{run:?}");
+        assert!(errors[0].1.contains(detail), "{run:?}");
     }
 }

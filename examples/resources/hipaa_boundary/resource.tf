@@ -3,5 +3,6 @@ resource "hipaa_boundary" "example" {
   name       = "us-production"
   regions    = ["us-east-1"]
   accounts   = ["111122223333"]
-  members    = ["aws_s3_bucket.claims"]
+  # Refer to each member's ARN; the scanner follows the reference.
+  members = [aws_s3_bucket.claims.arn, aws_db_instance.claims.arn]
 }

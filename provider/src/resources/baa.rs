@@ -53,6 +53,17 @@ fn planned_status(object: &Object, today: i64) -> Option<&'static str> {
     Some(status_on(effective, expires, today))
 }
 
+/// Why an expired agreement is refused, and the ways forward.
+pub fn expired_detail(vendor: &str, expired_on: &str) -> String {
+    format!(
+        "The agreement with {vendor} expired on {expired_on}; PHI may not be shared with the \
+         vendor without an agreement in force (45 CFR 164.308(b)(1)). To go on, either renew \
+         it and set `expiration_date` to the renewed agreement's last day, or end it: remove \
+         the `hipaa_baa` block together with every `baa_ids` naming it, or run `terraform \
+         destroy -target` with the agreement's address."
+    )
+}
+
 impl Resource for Baa {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
@@ -68,9 +79,11 @@ impl Resource for Baa {
         };
         Schema {
             version: 0,
-            description: "A business associate agreement with a vendor that handles PHI. An \
-                          expired agreement fails the plan, and so does any PHI system naming \
-                          one.",
+            description: "A business associate agreement with a vendor that handles PHI. \
+                          Creating or changing an expired agreement fails the plan, and so \
+                          does creating or changing a PHI system naming one; left unchanged, \
+                          they are warned about in every plan until the agreement is renewed \
+                          or removed. Destroying it is always possible.",
             attributes: vec![
                 Attribute::id("The agreement's identifier, assigned when it is created."),
                 Attribute::required(
@@ -193,11 +206,9 @@ impl Resource for Baa {
             diagnostics.attribute_error(
                 AttributePath::root("expiration_date"),
                 "Business associate agreement expired",
-                format!(
-                    "The agreement expired on {}. Renew it and set the new expiration date; \
-                     PHI may not be shared with {} without one in force (45 CFR 164.308(b)(1)).",
-                    get_str(planned, "expiration_date").unwrap_or("an earlier date"),
+                expired_detail(
                     get_str(planned, "vendor").unwrap_or("the vendor"),
+                    get_str(planned, "expiration_date").unwrap_or("an earlier date"),
                 ),
             );
         }

@@ -46,8 +46,11 @@ impl Resource for Boundary {
                 Attribute::optional(
                     "members",
                     strings(),
-                    "Addresses of the Terraform resources inside the boundary, e.g. \
-                     `aws_s3_bucket.claims`.",
+                    "The resources inside the boundary, each named by its ARN (what a live \
+                     audit sees) or its Terraform address. In configuration, refer to the \
+                     resource's `arn`, e.g. `aws_s3_bucket.claims.arn`: the scanner follows \
+                     the reference. A literal is matched against a resource's ARN, its `id` and \
+                     its address, e.g. `aws_s3_bucket.claims`.",
                 ),
             ],
         }

@@ -11,6 +11,9 @@ use std::collections::BTreeSet;
 
 pub const TYPE_NAME: &str = "hipaa_license";
 
+/// The values `min_tls_version` takes, as written in configuration.
+const ALLOWED_TLS: &[&str] = &["1.2", "1.3"];
+
 pub struct License;
 
 impl Resource for License {
@@ -47,8 +50,7 @@ impl Resource for License {
                     Value::string(defaults.min_tls_version.to_string()),
                     "The lowest TLS version any connection carrying PHI may use: `\"1.2\"` or \
                      `\"1.3\"` (45 CFR 164.312(e)(2)(ii)).",
-                )
-                .validator(Validator::OneOf(&["1.2", "1.3"])),
+                ),
                 Attribute::with_default(
                     "customer_managed_keys",
                     Type::Bool,
@@ -176,9 +178,18 @@ pub fn terms_from(
         }
     };
 
+    // One diagnostic per value: an older version is a term HIPAA forbids (reported with its
+    // citation by `violations`), anything else is not a version this attribute takes.
     if let Some(text) = read("min_tls_version").and_then(Value::as_str) {
-        if let Some(version) = TlsVersion::parse(text) {
-            terms.min_tls_version = version;
+        match TlsVersion::parse(text) {
+            Some(version) if version < TlsVersion::Tls12 || ALLOWED_TLS.contains(&text) => {
+                terms.min_tls_version = version;
+            }
+            _ => diagnostics.attribute_error(
+                AttributePath::root("min_tls_version"),
+                "Invalid attribute value",
+                format!("Must be \"1.2\" or \"1.3\", got {text:?}."),
+            ),
         }
     }
     for (name, slot) in [
@@ -245,5 +256,78 @@ fn describe(value: &Value) -> String {
     match value {
         Value::Number(number) => number.to_string(),
         other => format!("{:?}", other.to_json()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Diagnostic;
+
+    /// What Terraform's validation reports for one `min_tls_version`: the schema's checks,
+    /// then the license's own.
+    fn validate_tls(version: &str) -> Vec<Diagnostic> {
+        let schema = License.schema();
+        let config: Object = [
+            ("name", Value::string("acme")),
+            ("version", Value::string("1")),
+            ("min_tls_version", Value::string(version)),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect();
+        let mut diagnostics = Diagnostics::default();
+        schema.validate(&Value::Map(config.clone()), &mut diagnostics);
+        License.validate_config(&config, &mut diagnostics);
+        diagnostics.0
+    }
+
+    #[test]
+    fn a_refused_tls_version_gets_one_diagnostic() {
+        for (version, summary, detail) in [
+            (
+                "1.1",
+                "License term not allowed by HIPAA",
+                "TLS 1.1 is not acceptable for PHI in transit; use \"1.2\" or \"1.3\" \
+                 (45 CFR 164.312(e)(2)(ii)).",
+            ),
+            (
+                "SSLv3",
+                "License term not allowed by HIPAA",
+                "TLS SSLv3 is not acceptable for PHI in transit; use \"1.2\" or \"1.3\" \
+                 (45 CFR 164.312(e)(2)(ii)).",
+            ),
+            (
+                "TLSv1.2",
+                "Invalid attribute value",
+                "Must be \"1.2\" or \"1.3\", got \"TLSv1.2\".",
+            ),
+            (
+                "1.4",
+                "Invalid attribute value",
+                "Must be \"1.2\" or \"1.3\", got \"1.4\".",
+            ),
+        ] {
+            let found = validate_tls(version);
+            let seen: Vec<(&str, &str, String)> = found
+                .iter()
+                .map(|d| {
+                    let path = d.attribute.as_ref().map(|p| p.to_string());
+                    (
+                        d.summary.as_str(),
+                        d.detail.as_str(),
+                        path.unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                seen,
+                [(summary, detail, "min_tls_version".to_string())],
+                "{version}"
+            );
+        }
+        for version in ALLOWED_TLS {
+            assert_eq!(validate_tls(version), [], "{version}");
+        }
     }
 }

@@ -28,7 +28,8 @@ impl Resource for PhiSystem {
             version: 0,
             description: "A system that stores, transmits or processes protected health \
                           information, inside a compliance boundary and covered by business \
-                          associate agreements. Naming an expired agreement fails the plan.",
+                          associate agreements. Creating or changing a system that names an \
+                          expired agreement fails the plan.",
             attributes: vec![
                 Attribute::id("The system's identifier, assigned when it is created."),
                 license_id_attribute(),
@@ -42,8 +43,11 @@ impl Resource for PhiSystem {
                 Attribute::required(
                     "resource",
                     Type::String,
-                    "The Terraform address or cloud identifier of the system, e.g. \
-                     `aws_s3_bucket.claims` or an ARN.",
+                    "The system, named by its ARN (what a live audit sees) or its Terraform \
+                     address. In configuration, refer to the resource's `arn`, e.g. \
+                     `aws_s3_bucket.claims.arn`: the scanner follows the reference. A literal \
+                     is matched against a resource's ARN, its `id` and its address, e.g. \
+                     `aws_s3_bucket.claims`.",
                 )
                 .validator(Validator::NotBlank),
                 Attribute::required(
@@ -129,10 +133,11 @@ fn check_agreements(context: &Context, object: &Object, diagnostics: &mut Diagno
                 path,
                 "Business associate agreement expired",
                 format!(
-                    "The agreement {id:?} with {} expired on {}; PHI may not be handled under \
-                     an expired agreement (45 CFR 164.308(b)(1)).",
-                    record_str(&record, "vendor").unwrap_or("the vendor"),
-                    record_str(&record, "expiration_date").unwrap_or("an earlier date"),
+                    "This system names agreement {id:?}. {}",
+                    baa::expired_detail(
+                        record_str(&record, "vendor").unwrap_or("the vendor"),
+                        record_str(&record, "expiration_date").unwrap_or("an earlier date"),
+                    )
                 ),
             ),
             Some(_) => {}
