@@ -49,11 +49,29 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    wait(spawn(future))
+}
+
+/// The outcome of a future started by [`spawn`].
+pub struct Pending<T>(std::sync::mpsc::Receiver<T>);
+
+/// Starts `future` on this crate's runtime without waiting for it.
+pub fn spawn<F>(future: F) -> Pending<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     let (sender, receiver) = std::sync::mpsc::sync_channel(1);
     runtime().spawn(async move {
         let _ = sender.send(future.await);
     });
-    receiver
+    Pending(receiver)
+}
+
+/// Waits for a future started by [`spawn`].
+pub fn wait<T>(pending: Pending<T>) -> T {
+    pending
+        .0
         .recv()
         .expect("the AWS runtime finishes every call it is given")
 }

@@ -291,6 +291,15 @@ impl Emulator {
             }
 
             if let Some(target) = &seed.logging_target {
+                // S3 delivers logs only to a bucket that lets its log delivery group write.
+                s3.put_bucket_acl()
+                    .bucket(target)
+                    .acl(aws_sdk_s3::types::BucketCannedAcl::from(
+                        "log-delivery-write",
+                    ))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", expect("log target's ACL")));
                 let logging = LoggingEnabled::builder()
                     .target_bucket(target)
                     .target_prefix(format!("{bucket}/"))

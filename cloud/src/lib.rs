@@ -5,6 +5,7 @@
 pub mod aws;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod inventory;
 pub mod s3_ledger;
 
 pub use aws::AwsSettings;
