@@ -195,6 +195,17 @@ pub struct Project {
     pub files: Vec<PathBuf>,
     /// Things the user should know that did not stop the scan.
     pub notes: Vec<String>,
+    /// Set when the resources were read from a live account (`hipaa audit aws`) rather than
+    /// from code.
+    pub live: Option<LiveScope>,
+}
+
+/// What a live audit listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveScope {
+    /// Resource types of which every instance in the account was listed: a declaration naming
+    /// one that is not among them names something that does not exist.
+    pub complete_types: std::collections::BTreeSet<String>,
 }
 
 impl Project {
@@ -211,6 +222,9 @@ impl Project {
         self.skipped_modules.extend(other.skipped_modules);
         self.files.extend(other.files);
         self.notes.extend(other.notes);
+        if self.live.is_none() {
+            self.live = other.live;
+        }
     }
 }
 
