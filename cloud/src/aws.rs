@@ -8,7 +8,7 @@
 //! that way is allowed from any thread, where entering a second runtime is not.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use std::future::Future;
 use std::sync::OnceLock;
 
@@ -178,10 +178,7 @@ const THROTTLED_CODES: &[&str] = &[
 const GONE_CODES: &[&str] = &["NoSuchBucket", "NotFoundException", "NoSuchKey"];
 
 /// Describes an SDK error by its code, message and HTTP status.
-pub fn call_failure<E, R>(
-    call: &'static str,
-    error: &aws_sdk_s3::error::SdkError<E, R>,
-) -> CallFailure
+pub fn call_failure<E, R>(call: &'static str, error: &SdkError<E, R>) -> CallFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -199,13 +196,37 @@ where
     let detail = match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
-        _ => DisplayErrorContext(error).to_string(),
+        _ => describe_without_code(error),
     };
     CallFailure { call, kind, detail }
 }
 
+/// Says what went wrong when the service sent no error code. The SDK's own descriptions are
+/// not used: they include the raw response, body and all, which may be an object's content.
+fn describe_without_code<E, R>(error: &SdkError<E, R>) -> String {
+    match error {
+        SdkError::ConstructionFailure(_) => "the request could not be built".to_string(),
+        SdkError::TimeoutError(_) => "timed out".to_string(),
+        SdkError::DispatchFailure(failure) => {
+            let why = if failure.is_timeout() {
+                "timed out"
+            } else if failure.is_io() {
+                "connection failed"
+            } else {
+                "request not sent"
+            };
+            format!("could not reach the service ({why})")
+        }
+        SdkError::ResponseError(_) => "the answer could not be read".to_string(),
+        SdkError::ServiceError(_) => {
+            "the answer could not be read: it is not in the shape the SDK expects".to_string()
+        }
+        _ => "unknown failure".to_string(),
+    }
+}
+
 /// The error code of an SDK error, when the service sent one.
-pub fn error_code<E, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> Option<&str>
+pub fn error_code<E, R>(error: &SdkError<E, R>) -> Option<&str>
 where
     E: ProvideErrorMetadata,
 {
@@ -213,9 +234,7 @@ where
 }
 
 /// The HTTP status of a service's answer, when there was one.
-pub fn http_status<E>(
-    error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> Option<u16> {
+pub fn http_status<E>(error: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<u16> {
     error
         .raw_response()
         .map(|response| response.status().as_u16())

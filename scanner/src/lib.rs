@@ -1,6 +1,7 @@
 //! The `hipaa` scanner: reads Terraform configuration and plans into one resource model, learns
 //! the HIPAA licensing model they declare, and judges every resource against it.
 
+pub mod audit;
 pub mod cli;
 pub mod context;
 pub mod engine;
