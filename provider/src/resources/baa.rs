@@ -138,6 +138,7 @@ impl Resource for Baa {
                 )
                 .plan_modifier(PlanModifier::UseStateForUnknown),
             ],
+            blocks: Vec::new(),
         }
     }
 

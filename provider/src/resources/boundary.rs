@@ -47,9 +47,18 @@ impl Resource for Boundary {
                     "members",
                     strings(),
                     "Addresses of the Terraform resources inside the boundary, e.g. \
-                     `aws_s3_bucket.claims`.",
+                     `aws_s3_bucket.claims`, or their ARNs.",
+                ),
+                Attribute::optional(
+                    "phi_tags",
+                    Type::Map(Box::new(Type::String)),
+                    "The tags that mark a resource as holding PHI, e.g. \
+                     `{ \"data-class\" = \"phi\" }`. A bucket carrying all of them must be \
+                     declared by a `hipaa_phi_system` or listed in `members`; `hipaa scan` and \
+                     `hipaa audit aws` report one that is not.",
                 ),
             ],
+            blocks: Vec::new(),
         }
     }
 
