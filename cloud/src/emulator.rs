@@ -10,7 +10,8 @@
 //! alone.
 //!
 //! A failed install fails the caller. Only `HIPAA_SKIP_EMULATOR=1`, set by hand, turns the
-//! emulator tests into skips, for machines that cannot reach PyPI.
+//! emulator tests into skips, for machines that cannot reach PyPI; under `CI=true` it is
+//! ignored.
 
 use crate::aws::{self, AwsSettings};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -59,9 +60,10 @@ pub struct Emulator {
 
 impl Emulator {
     /// Starts an emulator, installing it under `work_dir` first if needed. Returns `None` only
-    /// when `HIPAA_SKIP_EMULATOR=1`; any other failure panics with the reason.
+    /// when `HIPAA_SKIP_EMULATOR=1` outside CI; any other failure panics with the reason.
     pub fn start(work_dir: &Path) -> Option<Emulator> {
-        if std::env::var("HIPAA_SKIP_EMULATOR").as_deref() == Ok("1") {
+        let in_ci = std::env::var("CI").as_deref() == Ok("true");
+        if !in_ci && std::env::var("HIPAA_SKIP_EMULATOR").as_deref() == Ok("1") {
             eprintln!("HIPAA_SKIP_EMULATOR=1: emulator test skipped");
             return None;
         }
