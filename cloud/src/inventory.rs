@@ -176,10 +176,12 @@ async fn collect_buckets(
     let clients: Arc<Mutex<HashMap<String, S3Client>>> = Arc::default();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(BUCKETS_IN_FLIGHT));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut names_by_task = HashMap::new();
     for (position, name) in names.into_iter().enumerate() {
+        let task_name = name.clone();
         let (home, config, settings) = (home.clone(), config.clone(), settings.clone());
         let (clients, semaphore) = (clients.clone(), semaphore.clone());
-        tasks.spawn(async move {
+        let handle = tasks.spawn(async move {
             let _permit = semaphore.acquire().await;
             let region = bucket_region(&home, &name).await;
             let client = match &region {
@@ -193,12 +195,20 @@ async fn collect_buckets(
             };
             (position, read_bucket(&client, name, region).await)
         });
+        names_by_task.insert(handle.id(), (position, task_name));
     }
 
     let mut buckets = Vec::with_capacity(total);
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(read) = joined {
-            buckets.push(read);
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, read)) => buckets.push(read),
+            // A bucket whose reading broke off is kept, every setting unread, so that it is
+            // neither judged on nothing nor taken for missing.
+            Err(error) => {
+                if let Some((position, name)) = names_by_task.remove(&error.id()) {
+                    buckets.push((position, unread_bucket(name)));
+                }
+            }
         }
         let _ = progress.send(Progress::Buckets {
             done: buckets.len(),
@@ -207,6 +217,26 @@ async fn collect_buckets(
     }
     buckets.sort_by_key(|(position, _)| *position);
     Ok(buckets.into_iter().map(|(_, bucket)| bucket).collect())
+}
+
+fn unread_bucket(name: String) -> Bucket {
+    fn failure<T>(call: &'static str) -> Read<T> {
+        Err(CallFailure {
+            call,
+            kind: aws::FailureKind::Other,
+            detail: "reading the bucket broke off".to_string(),
+        })
+    }
+    Bucket {
+        name,
+        region: failure("GetBucketLocation"),
+        encryption: failure("GetBucketEncryption"),
+        public_access_block: failure("GetPublicAccessBlock"),
+        policy: failure("GetBucketPolicy"),
+        versioning: failure("GetBucketVersioning"),
+        logging: failure("GetBucketLogging"),
+        tags: failure("GetBucketTagging"),
+    }
 }
 
 /// The bucket's region; S3 answers an empty constraint for us-east-1.

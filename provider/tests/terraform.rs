@@ -497,6 +497,21 @@ fn the_example_stack_keeps_its_ledger_in_s3_and_an_edit_there_fails_verification
     workspace.assert_plan_empty();
     assert!(!workspace.ledger_dir().exists(), "nothing is kept locally");
 
+    // The provider's own log, at its most talkative, holds no credential.
+    let log_path = workspace.dir.join("provider.log");
+    workspace.env.push(("TF_LOG_PROVIDER", "TRACE".to_string()));
+    workspace
+        .env
+        .push(("TF_LOG_PATH", log_path.display().to_string()));
+    let traced = workspace.terraform(&["plan", "-input=false"]);
+    assert_eq!(traced.code, Some(0), "{traced:?}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("ledger configured"),
+        "the provider logged nothing"
+    );
+    assert!(!log.contains(hipaa_cloud::emulator::SECRET_KEY));
+
     let ledger = S3Ledger::open_with(&moto.sdk_config(), &settings);
     let report = ledger.verify().unwrap();
     assert!(report.is_intact(), "{:?}", report.problems);
