@@ -11,7 +11,14 @@ terraform {
 }
 
 provider "hipaa" {
-  # Every create, update and destroy is appended here as a hash-chained record.
+  # Every create, update and destroy is appended here as a hash-chained record. To keep the
+  # ledger in S3 instead, with every record encrypted under a KMS key, replace this line with:
+  #   ledger {
+  #     s3_bucket  = "acme-hipaa-ledger"
+  #     prefix     = "prod"
+  #     kms_key_id = "alias/hipaa-ledger"
+  #     region     = "us-east-1"
+  #   }
   ledger_dir = ".hipaa-ledger"
 }
 
@@ -49,6 +56,9 @@ resource "hipaa_boundary" "us" {
     "arn:aws:s3:::acme-claims",
     "arn:aws:rds:us-east-1:111122223333:db:acme-claims",
   ]
+  # Buckets tagged so must be declared; `hipaa audit aws` and `hipaa scan` report those that
+  # are not.
+  phi_tags = { "data-class" = "phi" }
 }
 
 resource "hipaa_baa" "aws" {

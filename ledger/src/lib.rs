@@ -36,7 +36,7 @@ const HASH_DOMAIN: &[u8] = b"hipaa-ledger/v1\n";
 const SECRET_WORDS: &[&str] = &["password", "secret", "token", "private_key", "credential"];
 
 /// How many times an append retries after losing a race for a sequence number.
-const MAX_APPEND_ATTEMPTS: usize = 1000;
+pub const MAX_APPEND_ATTEMPTS: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,7 +81,18 @@ pub struct Record {
 }
 
 impl Record {
-    fn seal(sequence: u64, previous_hash: String, entry: Entry, recorded_at: u64) -> Record {
+    /// Seals `entry` as the record that follows `previous` (the first record when `None`),
+    /// stamped with the current time. Every backend makes its records here, so the chain is
+    /// the same wherever it is stored.
+    pub fn next(previous: Option<&Record>, entry: Entry) -> Record {
+        let sequence = previous.map_or(1, |record| record.sequence + 1);
+        let previous_hash = previous
+            .map(|record| record.hash.clone())
+            .unwrap_or_else(|| GENESIS_HASH.to_string());
+        Record::seal(sequence, previous_hash, entry, now())
+    }
+
+    pub fn seal(sequence: u64, previous_hash: String, entry: Entry, recorded_at: u64) -> Record {
         let mut record = Record {
             sequence,
             recorded_at,
@@ -135,14 +146,38 @@ impl Record {
         out
     }
 
-    /// The file content: the canonical body with the hash added.
-    fn file_text(&self) -> String {
+    /// The stored form (a file, an object): the canonical body with the hash added.
+    pub fn to_text(&self) -> String {
         let body = self.canonical_body();
         format!(
             "{},\"hash\":{}}}\n",
             &body[..body.len() - 1],
             json_string(&self.hash)
         )
+    }
+}
+
+/// The name a record is stored under: its sequence number, zero-padded so names sort in
+/// chain order (`00000000000000000001.json`).
+pub fn record_name(sequence: u64) -> String {
+    format!("{sequence:020}.json")
+}
+
+/// The sequence number a stored name stands for, when it is a record's name.
+pub fn sequence_of(name: &str) -> Option<u64> {
+    let number = name.strip_suffix(".json")?;
+    if number.len() != 20 {
+        return None;
+    }
+    number.parse().ok()
+}
+
+/// Refuses an entry with an attribute whose name looks like a secret: the ledger is read by
+/// auditors and kept for years, so it must never hold one.
+pub fn refuse_secrets(entry: &Entry) -> Result<(), LedgerError> {
+    match entry.attributes.keys().find(|name| is_secret_name(name)) {
+        Some(name) => Err(LedgerError::SensitiveAttribute(name.clone())),
+        None => Ok(()),
     }
 }
 
@@ -196,6 +231,11 @@ pub enum LedgerError {
     },
     SensitiveAttribute(String),
     Contended,
+    /// A remote store (an object store) refused or failed a request.
+    Store {
+        location: String,
+        reason: String,
+    },
 }
 
 impl fmt::Display for LedgerError {
@@ -213,6 +253,7 @@ impl fmt::Display for LedgerError {
                 f,
                 "gave up appending after {MAX_APPEND_ATTEMPTS} lost races for a sequence number"
             ),
+            LedgerError::Store { location, reason } => write!(f, "{location}: {reason}"),
         }
     }
 }
@@ -226,8 +267,8 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
     }
 }
 
-/// Where records are kept. The directory backend is the only one today; an object-store
-/// backend must give the same guarantee: appending never overwrites a sequence number.
+/// Where records are kept: a directory here, an S3 bucket in `hipaa-cloud`. Every backend gives
+/// the same guarantee: appending never overwrites a sequence number.
 pub trait LedgerBackend: Send + Sync {
     /// Seals `entry` as the next record and stores it; returns the sealed record.
     fn append(&self, entry: Entry) -> Result<Record, LedgerError>;
@@ -304,7 +345,7 @@ impl DirectoryLedger {
                 .write(true)
                 .create_new(true)
                 .open(&temporary)?;
-            file.write_all(record.file_text().as_bytes())?;
+            file.write_all(record.to_text().as_bytes())?;
             file.sync_all()
         })();
         if let Err(error) = written {
@@ -334,9 +375,7 @@ impl DirectoryLedger {
 
 impl LedgerBackend for DirectoryLedger {
     fn append(&self, entry: Entry) -> Result<Record, LedgerError> {
-        if let Some(name) = entry.attributes.keys().find(|name| looks_secret(name)) {
-            return Err(LedgerError::SensitiveAttribute(name.clone()));
-        }
+        refuse_secrets(&entry)?;
         fs::create_dir_all(&self.dir).map_err(io_error(&self.dir))?;
         let mut cache = self
             .cache
@@ -344,11 +383,7 @@ impl LedgerBackend for DirectoryLedger {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for _ in 0..MAX_APPEND_ATTEMPTS {
             self.catch_up(&mut cache)?;
-            let previous_hash = cache
-                .last()
-                .map(|record| record.hash.clone())
-                .unwrap_or_else(|| GENESIS_HASH.to_string());
-            let record = Record::seal(cache.len() as u64 + 1, previous_hash, entry.clone(), now());
+            let record = Record::next(cache.last(), entry.clone());
             if self.claim(&record)? {
                 cache.push(record.clone());
                 return Ok(record);
@@ -393,13 +428,14 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-fn looks_secret(name: &str) -> bool {
+/// Whether an attribute name looks like it holds a secret (password, token, private key...).
+pub fn is_secret_name(name: &str) -> bool {
     let lowered = name.to_ascii_lowercase();
     SECRET_WORDS.iter().any(|word| lowered.contains(word))
 }
 
 fn record_path(dir: &Path, sequence: u64) -> PathBuf {
-    dir.join(format!("{sequence:020}.json"))
+    dir.join(record_name(sequence))
 }
 
 /// Makes a new directory entry durable: without this a crash can lose a linked record.
@@ -410,10 +446,17 @@ fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
 }
 
 fn parse_record(path: &Path, text: &str) -> Result<Record, LedgerError> {
-    serde_json::from_str(text).map_err(|error| LedgerError::Corrupt {
+    Record::parse(text).map_err(|reason| LedgerError::Corrupt {
         path: path.to_path_buf(),
-        reason: error.to_string(),
+        reason,
     })
+}
+
+impl Record {
+    /// Reads a record from its stored form.
+    pub fn parse(text: &str) -> Result<Record, String> {
+        serde_json::from_str(text).map_err(|error| error.to_string())
+    }
 }
 
 /// Something wrong with one record of the chain.
@@ -430,6 +473,10 @@ pub enum Problem {
     Misplaced { file: String, sequence: u64 },
     /// The record does not link to the hash of the record before it.
     BrokenLink { sequence: u64 },
+    /// The store shows the record was tampered with in a way the content alone cannot show
+    /// (an object store's older versions of it), or it is not kept as the ledger demands
+    /// (without the required encryption).
+    Storage { file: String, reason: String },
 }
 
 impl fmt::Display for Problem {
@@ -451,6 +498,7 @@ impl fmt::Display for Problem {
                 f,
                 "record {sequence} does not follow the record before it: the chain is broken"
             ),
+            Problem::Storage { file, reason } => write!(f, "{file}: {reason}"),
         }
     }
 }
@@ -485,39 +533,43 @@ impl Report {
 /// Checks every record in `dir`: numbering without gaps, each hash matching its content, and
 /// each record linked to the one before. Reports every problem found, not just the first.
 pub fn verify(dir: &Path) -> Result<Report, LedgerError> {
-    let mut files: BTreeMap<u64, PathBuf> = BTreeMap::new();
+    let mut names: BTreeMap<u64, String> = BTreeMap::new();
     for entry in fs::read_dir(dir).map_err(io_error(dir))? {
         let entry = entry.map_err(io_error(dir))?;
         let name = entry.file_name().to_string_lossy().to_string();
-        let Some(number) = name.strip_suffix(".json") else {
-            continue;
-        };
-        if let (20, Ok(sequence)) = (number.len(), number.parse::<u64>()) {
-            files.insert(sequence, entry.path());
+        if let Some(sequence) = sequence_of(&name) {
+            names.insert(sequence, name);
         }
     }
+    Ok(verify_stored(&names, |name| {
+        fs::read_to_string(dir.join(name)).map_err(|error| error.to_string())
+    }))
+}
 
+/// Checks a chain kept in any store: `names` maps each sequence number found to the name it is
+/// stored under, and `read` fetches a stored record's text by that name (or says why it
+/// cannot). Reads one record at a time, oldest first.
+pub fn verify_stored(
+    names: &BTreeMap<u64, String>,
+    mut read: impl FnMut(&str) -> Result<String, String>,
+) -> Report {
     let mut problems = Vec::new();
     let mut hashes = Vec::new();
-    let last = files.keys().next_back().copied().unwrap_or(0);
+    let last = names.keys().next_back().copied().unwrap_or(0);
     let mut previous_hash = Some(GENESIS_HASH.to_string());
     for sequence in 1..=last {
-        let Some(path) = files.get(&sequence) else {
+        let Some(file) = names.get(&sequence) else {
             problems.push(Problem::Missing { sequence });
             previous_hash = None;
             continue;
         };
-        let file = path
-            .file_name()
-            .map(|name| name.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let record = match fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| serde_json::from_str::<Record>(&text).map_err(|e| e.to_string()))
-        {
+        let record = match read(file).and_then(|text| Record::parse(&text)) {
             Ok(record) => record,
             Err(reason) => {
-                problems.push(Problem::Unreadable { file, reason });
+                problems.push(Problem::Unreadable {
+                    file: file.clone(),
+                    reason,
+                });
                 previous_hash = None;
                 continue;
             }
@@ -528,7 +580,7 @@ pub fn verify(dir: &Path) -> Result<Report, LedgerError> {
         }
         if record.sequence != sequence {
             problems.push(Problem::Misplaced {
-                file,
+                file: file.clone(),
                 sequence: record.sequence,
             });
         }
@@ -543,12 +595,12 @@ pub fn verify(dir: &Path) -> Result<Report, LedgerError> {
         previous_hash = Some(record.hash);
     }
 
-    Ok(Report {
-        records: files.len() as u64,
+    Report {
+        records: names.len() as u64,
         head: if last == 0 { None } else { previous_hash },
         problems,
         hashes,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -93,7 +93,7 @@ fn an_edit_that_also_fixes_the_hash_breaks_the_next_link() {
         .attributes
         .insert("days".to_string(), serde_json::json!(90));
     record.hash = record.computed_hash();
-    fs::write(&path, record.file_text()).unwrap();
+    fs::write(&path, record.to_text()).unwrap();
 
     let report = verify(&dir.0).unwrap();
     assert_eq!(report.problems, vec![Problem::BrokenLink { sequence: 3 }]);
@@ -202,9 +202,50 @@ fn hash_ignores_key_order_of_attributes() {
         },
         0,
     );
-    assert!(record
-        .file_text()
-        .contains(r#""z":{"a":[true,null],"b":1}"#));
-    let parsed: Record = serde_json::from_str(&record.file_text()).unwrap();
+    assert!(record.to_text().contains(r#""z":{"a":[true,null],"b":1}"#));
+    let parsed: Record = serde_json::from_str(&record.to_text()).unwrap();
     assert_eq!(parsed.computed_hash(), record.hash);
+}
+
+#[test]
+fn record_names_round_trip_and_other_names_are_not_records() {
+    assert_eq!(record_name(42), "00000000000000000042.json");
+    assert_eq!(sequence_of(&record_name(42)), Some(42));
+    assert_eq!(sequence_of("42.json"), None);
+    assert_eq!(sequence_of(".pending-1-2-3"), None);
+    assert_eq!(sequence_of("0000000000000000000x.json"), None);
+}
+
+#[test]
+fn the_next_record_links_to_the_one_given() {
+    let first = Record::next(None, entry(Action::Create, "a", "one"));
+    let second = Record::next(Some(&first), entry(Action::Update, "a", "two"));
+
+    assert_eq!(first.sequence, 1);
+    assert_eq!(first.previous_hash, GENESIS_HASH);
+    assert_eq!(second.sequence, 2);
+    assert_eq!(second.previous_hash, first.hash);
+    assert_eq!(Record::parse(&second.to_text()), Ok(second));
+}
+
+#[test]
+fn a_chain_in_any_store_is_verified_by_name() {
+    let first = Record::next(None, entry(Action::Create, "a", "one"));
+    let second = Record::next(Some(&first), entry(Action::Update, "a", "two"));
+    let stored: BTreeMap<String, String> = [&first, &second]
+        .into_iter()
+        .map(|record| (record_name(record.sequence), record.to_text()))
+        .collect();
+    let names: BTreeMap<u64, String> = stored
+        .keys()
+        .map(|name| (sequence_of(name).unwrap(), name.clone()))
+        .collect();
+
+    let report = verify_stored(
+        &names,
+        |name| Ok(stored[name].replace("\"two\"", "\"TWO\"")),
+    );
+
+    assert_eq!(report.records, 2);
+    assert_eq!(report.problems, vec![Problem::Edited { sequence: 2 }]);
 }

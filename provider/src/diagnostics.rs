@@ -21,6 +21,12 @@ impl AttributePath {
         AttributePath(vec![Step::Attribute(name.to_string())])
     }
 
+    /// An attribute of the object (or single nested block) at this path.
+    pub fn attribute(mut self, name: &str) -> AttributePath {
+        self.0.push(Step::Attribute(name.to_string()));
+        self
+    }
+
     pub fn at_index(mut self, index: usize) -> AttributePath {
         self.0.push(Step::Index(index as i64));
         self

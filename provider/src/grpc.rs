@@ -5,9 +5,10 @@
 use crate::diagnostics::{AttributePath, Diagnostics};
 use crate::resource::{self, Context, DataSource, Object, Resource};
 use crate::resources;
-use crate::schema::{Attribute, Schema};
+use crate::schema::{Attribute, NestedBlock, Schema, Validator};
 use crate::value::{Type, Value};
 use crate::{dates, log, msgpack};
+use hipaa_cloud::{AwsSettings, S3Ledger, S3LedgerSettings};
 use hipaa_ledger::{DirectoryLedger, LedgerBackend};
 use hipaa_proto::tfplugin6 as proto;
 use hipaa_proto::tfplugin6::provider_server::Provider;
@@ -59,9 +60,145 @@ pub fn provider_schema() -> Schema {
             "ledger_dir",
             Type::String,
             "The directory of the attestation ledger, relative to the working directory. \
-             Defaults to `.hipaa-ledger`.",
+             Defaults to `.hipaa-ledger`. Leave it out when the `ledger` block keeps the \
+             ledger in S3.",
         )],
+        blocks: vec![NestedBlock {
+            name: LEDGER_BLOCK,
+            description: "Keeps the attestation ledger in an S3 bucket instead of a directory: \
+                          one object per record, each written with SSE-KMS under `kms_key_id` \
+                          and only if no record has its sequence number yet, so concurrent \
+                          applies never replace one. The bucket's default encryption must be \
+                          SSE-KMS. Credentials come from the standard AWS chain (environment, \
+                          shared files, roles).",
+            attributes: vec![
+                Attribute::required("s3_bucket", Type::String, "The bucket's name.")
+                    .validator(Validator::NotBlank),
+                Attribute::optional(
+                    "prefix",
+                    Type::String,
+                    "Prepended to every record's object key, e.g. `prod/hipaa`.",
+                ),
+                Attribute::required(
+                    "kms_key_id",
+                    Type::String,
+                    "The KMS key (id, ARN or alias) every record is encrypted under.",
+                )
+                .validator(Validator::NotBlank),
+                Attribute::optional(
+                    "region",
+                    Type::String,
+                    "The bucket's region; otherwise `AWS_REGION` or the profile's.",
+                ),
+                Attribute::optional(
+                    "endpoint",
+                    Type::String,
+                    "An endpoint that replaces AWS's, for S3-compatible services.",
+                ),
+            ],
+        }],
     }
+}
+
+/// The provider configuration block that keeps the ledger in S3.
+pub const LEDGER_BLOCK: &str = "ledger";
+
+/// The ledger the configuration names: in S3 with the `ledger` block, in the `ledger_dir`
+/// directory otherwise (`.hipaa-ledger` when neither is set). `None` after an error, which is
+/// in `diagnostics`.
+fn configured_ledger(
+    fields: &Object,
+    diagnostics: &mut Diagnostics,
+) -> Option<Arc<dyn LedgerBackend>> {
+    let s3 = s3_ledger_settings(fields, diagnostics)?;
+    let dir = match fields.get("ledger_dir") {
+        Some(Value::String(dir)) => Some(dir.clone()),
+        Some(Value::Unknown(_)) => {
+            diagnostics.attribute_error(
+                AttributePath::root("ledger_dir"),
+                "Ledger directory not known yet",
+                "ledger_dir must be known when the plan is made.",
+            );
+            return None;
+        }
+        _ => None,
+    };
+
+    match (s3, dir) {
+        (Some(_), Some(_)) => {
+            diagnostics.attribute_error(
+                AttributePath::root("ledger_dir"),
+                "Two ledgers configured",
+                "Set either ledger_dir or the ledger block, not both: the provider keeps one \
+                 ledger.",
+            );
+            None
+        }
+        (Some(settings), None) => {
+            let ledger = S3Ledger::open(&settings);
+            if let Err(error) = ledger.check_bucket_encryption() {
+                diagnostics.attribute_error(
+                    AttributePath::root(LEDGER_BLOCK).attribute("s3_bucket"),
+                    "Ledger bucket refused",
+                    error.to_string(),
+                );
+                return None;
+            }
+            log::debug("ledger configured", &[("ledger", &ledger.location())]);
+            Some(Arc::new(ledger))
+        }
+        (None, dir) => {
+            let dir = dir.unwrap_or_else(|| DEFAULT_LEDGER_DIR.to_string());
+            log::debug("ledger configured", &[("ledger_dir", &dir)]);
+            Some(open_ledger(PathBuf::from(dir)))
+        }
+    }
+}
+
+/// Reads the `ledger` block: `Some(None)` when it is left out, `None` after an error.
+fn s3_ledger_settings(
+    fields: &Object,
+    diagnostics: &mut Diagnostics,
+) -> Option<Option<S3LedgerSettings>> {
+    let block = match fields.get(LEDGER_BLOCK) {
+        None | Some(Value::Null) => return Some(None),
+        Some(Value::Map(block)) => block,
+        Some(_) => {
+            diagnostics.attribute_error(
+                AttributePath::root(LEDGER_BLOCK),
+                "Ledger settings not known yet",
+                "The ledger block must be known when the plan is made.",
+            );
+            return None;
+        }
+    };
+    let mut text = |name: &'static str| match block.get(name) {
+        Some(Value::String(value)) => Some(Some(value.clone())),
+        Some(Value::Unknown(_)) => {
+            diagnostics.attribute_error(
+                AttributePath::root(LEDGER_BLOCK).attribute(name),
+                "Ledger setting not known yet",
+                format!("ledger.{name} must be known when the plan is made."),
+            );
+            None
+        }
+        _ => Some(None),
+    };
+    let bucket = text("s3_bucket")?;
+    let prefix = text("prefix")?;
+    let kms_key_id = text("kms_key_id")?;
+    let region = text("region")?;
+    let endpoint = text("endpoint")?;
+    Some(Some(S3LedgerSettings {
+        bucket: bucket.unwrap_or_default(),
+        prefix: prefix.unwrap_or_default(),
+        kms_key_id,
+        aws: AwsSettings {
+            region,
+            endpoint,
+            profile: None,
+        },
+    }))
 }
 
 /// The function's declaration, shared by the schema and the documentation.
@@ -255,22 +392,9 @@ impl Provider for ProviderService {
         match decode(request.config.as_ref(), &ty) {
             Ok(config) => {
                 let fields = object_of(&config);
-                let dir = match fields.get("ledger_dir") {
-                    Some(Value::String(dir)) => Some(dir.clone()),
-                    Some(Value::Unknown(_)) => {
-                        diagnostics.attribute_error(
-                            AttributePath::root("ledger_dir"),
-                            "Ledger directory not known yet",
-                            "ledger_dir must be known when the plan is made.",
-                        );
-                        None
-                    }
-                    _ => Some(DEFAULT_LEDGER_DIR.to_string()),
-                };
-                if let Some(dir) = dir {
-                    log::debug("ledger configured", &[("ledger_dir", &dir)]);
+                if let Some(ledger) = configured_ledger(&fields, &mut diagnostics) {
                     if let Ok(mut slot) = self.ledger.write() {
-                        *slot = Some(open_ledger(PathBuf::from(dir)));
+                        *slot = Some(ledger);
                     }
                 }
             }

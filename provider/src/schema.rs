@@ -237,15 +237,16 @@ fn quoted_list(items: &[&str]) -> String {
         .join(", ")
 }
 
-/// The schema of a provider, resource or data source.
+/// A nested block that appears at most once (`ledger { ... }`); its value is an object, or
+/// null when the block is left out.
 #[derive(Debug, Clone)]
-pub struct Schema {
-    pub version: i64,
+pub struct NestedBlock {
+    pub name: &'static str,
     pub description: &'static str,
     pub attributes: Vec<Attribute>,
 }
 
-impl Schema {
+impl NestedBlock {
     pub fn object_type(&self) -> Type {
         Type::Object(
             self.attributes
@@ -253,6 +254,46 @@ impl Schema {
                 .map(|attribute| (attribute.name.to_string(), attribute.ty.clone()))
                 .collect::<BTreeMap<_, _>>(),
         )
+    }
+
+    fn to_proto(&self) -> proto::schema::NestedBlock {
+        proto::schema::NestedBlock {
+            type_name: self.name.to_string(),
+            block: Some(proto::schema::Block {
+                version: 0,
+                attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
+                block_types: Vec::new(),
+                description: self.description.to_string(),
+                description_kind: proto::StringKind::Markdown as i32,
+                deprecated: false,
+            }),
+            nesting: proto::schema::nested_block::NestingMode::Single as i32,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+}
+
+/// The schema of a provider, resource or data source.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub version: i64,
+    pub description: &'static str,
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+}
+
+impl Schema {
+    pub fn object_type(&self) -> Type {
+        let attributes = self
+            .attributes
+            .iter()
+            .map(|attribute| (attribute.name.to_string(), attribute.ty.clone()));
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|block| (block.name.to_string(), block.object_type()));
+        Type::Object(attributes.chain(blocks).collect::<BTreeMap<_, _>>())
     }
 
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
@@ -267,7 +308,7 @@ impl Schema {
             block: Some(proto::schema::Block {
                 version: 0,
                 attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
-                block_types: Vec::new(),
+                block_types: self.blocks.iter().map(NestedBlock::to_proto).collect(),
                 description: self.description.to_string(),
                 description_kind: proto::StringKind::Markdown as i32,
                 deprecated: false,
@@ -283,6 +324,16 @@ impl Schema {
         for attribute in &self.attributes {
             if let Some(value) = fields.get(attribute.name) {
                 attribute.validate(value, diagnostics);
+            }
+        }
+        for block in &self.blocks {
+            let Some(block_fields) = fields.get(block.name).and_then(Value::as_map) else {
+                continue;
+            };
+            for attribute in &block.attributes {
+                if let Some(value) = block_fields.get(attribute.name) {
+                    attribute.validate(value, diagnostics);
+                }
             }
         }
     }

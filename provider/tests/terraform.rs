@@ -4,7 +4,9 @@
 //! With `CI=true` a missing `terraform` fails the tests; elsewhere they are skipped with a
 //! note on stderr.
 
-use hipaa_ledger::{Action, DirectoryLedger, Entry, LedgerBackend};
+use hipaa_cloud::emulator::{BucketSeed, Emulator, SeedEncryption};
+use hipaa_cloud::{S3Ledger, S3LedgerSettings};
+use hipaa_ledger::{Action, DirectoryLedger, Entry, LedgerBackend, Problem};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,6 +15,8 @@ const SOURCE: &str = "example.com/acme/hipaa";
 /// A working directory with its own CLI configuration, removed afterwards.
 struct Workspace {
     dir: PathBuf,
+    /// Extra environment for terraform and so for the provider it starts.
+    env: Vec<(&'static str, String)>,
 }
 
 impl Drop for Workspace {
@@ -73,7 +77,10 @@ impl Workspace {
             plugin_dir.display()
         );
         std::fs::write(dir.join("cli.tfrc"), cli_config).unwrap();
-        Workspace { dir }
+        Workspace {
+            dir,
+            env: Vec::new(),
+        }
     }
 
     fn write_config(&self, body: &str) {
@@ -86,6 +93,7 @@ impl Workspace {
 
     fn terraform(&self, args: &[&str]) -> Run {
         Command::new("terraform")
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .args(args)
             .arg("-no-color")
             .current_dir(&self.dir)
@@ -673,4 +681,181 @@ fn a_bad_value_gets_one_clear_error() {
         assert_eq!(errors[0].0, summary, "{run:?}");
         assert!(errors[0].1.contains(detail), "{run:?}");
     }
+}
+
+/// A versioned bucket in the emulator whose default encryption is SSE-KMS; returns the ledger
+/// settings that reach it and the `ledger` block that says the same to the provider.
+fn s3_ledger_bucket(moto: &Emulator, bucket: &str) -> (S3LedgerSettings, String) {
+    let key = moto.create_key("ledger", true);
+    moto.seed_bucket(&BucketSeed {
+        name: bucket.to_string(),
+        encryption: SeedEncryption::Kms(Some(key.clone())),
+        versioning: true,
+        ..BucketSeed::default()
+    });
+    let block = format!(
+        "ledger {{\n    s3_bucket  = \"{bucket}\"\n    prefix     = \"prod\"\n    \
+         kms_key_id = \"{key}\"\n    region     = \"us-east-1\"\n    \
+         endpoint   = \"{}\"\n  }}",
+        moto.endpoint()
+    );
+    let settings = S3LedgerSettings {
+        bucket: bucket.to_string(),
+        prefix: "prod".to_string(),
+        kms_key_id: Some(key),
+        aws: moto.settings(),
+    };
+    (settings, block)
+}
+
+fn emulator() -> Option<Emulator> {
+    Emulator::start(Path::new(env!("CARGO_TARGET_TMPDIR")))
+}
+
+#[test]
+fn the_example_stack_keeps_its_ledger_in_s3_and_an_edit_there_fails_verification() {
+    if !terraform_available() {
+        return;
+    }
+    let Some(moto) = emulator() else { return };
+    let (settings, block) = s3_ledger_bucket(&moto, "acme-ledger");
+    let mut workspace = Workspace::new("s3-stack");
+    workspace.env = moto.env();
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/provider/main.tf"),
+    )
+    .unwrap();
+    let today =
+        terraform_provider_hipaa::dates::format_date(terraform_provider_hipaa::dates::today());
+    let example = example.replace("ledger_dir = \".hipaa-ledger\"", &block);
+    std::fs::write(workspace.dir.join("main.tf"), example).unwrap();
+    std::fs::write(
+        workspace.dir.join("terraform.tfvars"),
+        format!("last_review_date = \"{today}\"\n"),
+    )
+    .unwrap();
+
+    let applied = workspace.apply();
+    assert!(applied.stdout.contains("6 added"), "{applied:?}");
+    assert_eq!(workspace.output("compliant"), "true");
+    workspace.assert_plan_empty();
+    assert!(!workspace.ledger_dir().exists(), "nothing is kept locally");
+
+    // The provider's own log, at its most talkative, holds no credential.
+    let log_path = workspace.dir.join("provider.log");
+    workspace.env.push(("TF_LOG_PROVIDER", "TRACE".to_string()));
+    workspace
+        .env
+        .push(("TF_LOG_PATH", log_path.display().to_string()));
+    let traced = workspace.terraform(&["plan", "-input=false"]);
+    assert_eq!(traced.code, Some(0), "{traced:?}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("ledger configured"),
+        "the provider logged nothing"
+    );
+    assert!(!log.contains(hipaa_cloud::emulator::SECRET_KEY));
+
+    let ledger = S3Ledger::open_with(&moto.sdk_config(), &settings);
+    let report = ledger.verify().unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.records, 6);
+    let third = moto.get_object("acme-ledger", "prod/00000000000000000003.json");
+    assert_eq!(third.encryption.as_deref(), Some("aws:kms"));
+    assert_eq!(third.kms_key_id, settings.kms_key_id);
+
+    // Backdate the record by a day: the kind of edit a hash must catch.
+    let mut record: serde_json::Value = serde_json::from_str(&third.text).unwrap();
+    let recorded_at = record["recorded_at"].as_u64().unwrap();
+    record["recorded_at"] = serde_json::json!(recorded_at - 86_400);
+    let edited = record.to_string();
+    moto.put_object("acme-ledger", "prod/00000000000000000003.json", &edited);
+    let report = ledger.verify().unwrap();
+    assert!(!report.is_intact());
+    assert!(
+        report.problems.contains(&Problem::Edited { sequence: 3 }),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn two_applies_at_once_keep_every_record_in_one_s3_ledger() {
+    if !terraform_available() {
+        return;
+    }
+    let Some(moto) = emulator() else { return };
+    let (settings, block) = s3_ledger_bucket(&moto, "acme-ledger");
+    let runs: Vec<_> = ["first", "second"]
+        .into_iter()
+        .map(|name| {
+            let mut workspace = Workspace::new(&format!("s3-concurrent-{name}"));
+            workspace.env = moto.env();
+            workspace.write_config(&format!(
+                "provider \"hipaa\" {{\n  {block}\n}}\n\n\
+                 resource \"hipaa_license\" \"many\" {{\n  count   = 10\n  \
+                 name    = \"{name}-${{count.index}}\"\n  version = \"1\"\n}}\n"
+            ));
+            std::thread::spawn(move || {
+                workspace.apply();
+                workspace
+            })
+        })
+        .collect();
+    let workspaces: Vec<Workspace> = runs.into_iter().map(|run| run.join().unwrap()).collect();
+
+    let ledger = S3Ledger::open_with(&moto.sdk_config(), &settings);
+    let report = ledger.verify().unwrap();
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.records, 20);
+    let mut names: Vec<String> = ledger
+        .records()
+        .unwrap()
+        .iter()
+        .map(|record| record.attributes["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = ["first", "second"]
+        .iter()
+        .flat_map(|name| (0..10).map(move |n| format!("{name}-{n}")))
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    for workspace in &workspaces {
+        workspace.assert_plan_empty();
+    }
+}
+
+#[test]
+fn a_ledger_bucket_without_sse_kms_is_refused_with_the_reason() {
+    if !terraform_available() {
+        return;
+    }
+    let Some(moto) = emulator() else { return };
+    moto.seed_bucket(&BucketSeed {
+        name: "acme-plain".to_string(),
+        encryption: SeedEncryption::S3Managed,
+        ..BucketSeed::default()
+    });
+    let mut workspace = Workspace::new("s3-refused");
+    workspace.env = moto.env();
+    workspace.write_config(&format!(
+        "provider \"hipaa\" {{\n  ledger {{\n    s3_bucket  = \"acme-plain\"\n    \
+         kms_key_id = \"alias/ledger\"\n    endpoint   = \"{}\"\n  }}\n}}\n\n{}",
+        moto.endpoint(),
+        license("")
+    ));
+
+    let run = workspace.terraform(&["plan", "-input=false"]);
+
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("Error: Ledger bucket refused"),
+        "{run:?}"
+    );
+    let flat = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("s3://acme-plain: the bucket has default encryption AES256, not SSE-KMS"),
+        "{run:?}"
+    );
 }

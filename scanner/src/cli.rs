@@ -17,6 +17,10 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[cfg(feature = "aws")]
+mod audit;
+mod ledger;
+
 /// Exit code when nothing at or above the severity threshold was found.
 const EXIT_CLEAN: u8 = 0;
 /// Exit code when something at or above the threshold was found.
@@ -72,7 +76,11 @@ enum Command {
     },
     /// Work with the attestation ledger that terraform-provider-hipaa writes.
     #[command(subcommand)]
-    Ledger(LedgerCommand),
+    Ledger(ledger::LedgerCommand),
+    /// Audit live cloud resources with the same rules, against the ledger's declarations.
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  hipaa completions bash > /etc/bash_completion.d/hipaa\n  \
@@ -136,26 +144,6 @@ Flags given on the command line win.
 
 Exit status: 0 when nothing at or above --severity was found (suppressed findings do not
 count), 1 when something was, 2 for usage or input errors.";
-
-#[derive(Subcommand, Debug)]
-enum LedgerCommand {
-    /// Check that no record of a ledger was edited, removed or reordered.
-    #[command(after_help = "Examples:\n  hipaa ledger verify .hipaa-ledger\n  \
-                            hipaa ledger verify .hipaa-ledger --expect-head 3f1c...\n\n\
-                            Exit status: 0 when the chain is intact (and ends at --expect-head, \
-                            when given), 1 when it is not, 2 when the ledger cannot be read.\n\
-                            Records cut off the end leave a shorter chain that is still \
-                            intact; keep the head hash printed here elsewhere and pass it \
-                            back with --expect-head to catch that.")]
-    Verify {
-        /// The ledger directory (the provider's `ledger_dir`, `.hipaa-ledger` by default).
-        dir: PathBuf,
-        /// The head hash a previous verification printed; the chain must still end there or
-        /// have grown past it.
-        #[arg(long, value_name = "HASH")]
-        expect_head: Option<String>,
-    },
-}
 
 /// What to scan and how to judge it; shared by the commands that scan.
 #[derive(Args, Debug)]
@@ -339,9 +327,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::AccessReview(args) => access_review(args),
         Command::Rules(args) => list_rules(args.format),
         Command::Explain { rule } => explain(&rule),
-        Command::Ledger(LedgerCommand::Verify { dir, expect_head }) => {
-            verify_ledger(&dir, expect_head.as_deref())
-        }
+        Command::Ledger(command) => ledger::run(command),
+        #[cfg(feature = "aws")]
+        Command::Audit(command) => audit::run(command),
         Command::Completions { shell } => completions(shell),
     };
     match result {
@@ -632,52 +620,4 @@ fn print_or_ignore_broken_pipe(text: &str) -> Result<u8, String> {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.to_string()),
         _ => Ok(EXIT_CLEAN),
     }
-}
-
-fn verify_ledger(dir: &Path, expect_head: Option<&str>) -> Result<u8, String> {
-    if !dir.is_dir() {
-        return Err(format!("{}: expected a ledger directory", dir.display()));
-    }
-    if let Some(head) = expect_head {
-        let is_hash = head.len() == 64 && head.bytes().all(|b| b.is_ascii_hexdigit());
-        if !is_hash {
-            return Err(format!(
-                "--expect-head {head:?}: expected a record hash, 64 hexadecimal characters as \
-                 `hipaa ledger verify` prints it"
-            ));
-        }
-    }
-    let report = hipaa_ledger::verify(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    // An empty chain is intact, but verifying a directory that holds no ledger at all (the
-    // working directory by mistake) must not read as a clean bill.
-    if report.records == 0 {
-        return Err(format!(
-            "{}: holds no ledger records; expected files named like \
-             00000000000000000001.json, as terraform-provider-hipaa writes them",
-            dir.display()
-        ));
-    }
-
-    let mut out = String::new();
-    for problem in &report.problems {
-        out.push_str(&format!("{}: {problem}\n", dir.display()));
-    }
-    let head = report.head.as_deref().unwrap_or("none (empty ledger)");
-    let head_missing = expect_head.is_some_and(|expected| !report.holds(expected));
-    if head_missing {
-        out.push_str(&format!(
-            "{}: the chain no longer holds the expected head {}: records were removed from \
-             its end or replaced\n",
-            dir.display(),
-            expect_head.unwrap_or_default()
-        ));
-    }
-    let intact = report.is_intact() && !head_missing;
-    out.push_str(&format!(
-        "{} records, head {head}: {}\n",
-        report.records,
-        if intact { "intact" } else { "NOT intact" }
-    ));
-    print_or_ignore_broken_pipe(&out)?;
-    Ok(if intact { EXIT_CLEAN } else { EXIT_FINDINGS })
 }

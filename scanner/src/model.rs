@@ -199,6 +199,17 @@ pub struct Project {
     /// The `hipaa:ignore` comments on resource and module blocks, once per block and module
     /// call path.
     pub suppressions: Vec<SuppressionComment>,
+    /// Set when the resources were read from a live account (`hipaa audit aws`) rather than
+    /// from code.
+    pub live: Option<LiveScope>,
+}
+
+/// What a live audit listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveScope {
+    /// Resource types of which every instance in the account was listed: a declaration naming
+    /// one that is not among them names something that does not exist.
+    pub complete_types: std::collections::BTreeSet<String>,
 }
 
 impl Project {
@@ -219,6 +230,9 @@ impl Project {
             if !self.suppressions.contains(&comment) {
                 self.suppressions.push(comment);
             }
+        }
+        if self.live.is_none() {
+            self.live = other.live;
         }
     }
 }

@@ -313,7 +313,7 @@ fn combine(mut reports: Vec<ScanReport>) -> ScanReport {
 }
 
 /// Drops findings below the threshold, suppressed ones too, and recounts the summary.
-fn keep_at_or_above(report: &mut ScanReport, threshold: Severity) {
+pub(crate) fn keep_at_or_above(report: &mut ScanReport, threshold: Severity) {
     report.findings.retain(|f| f.severity >= threshold);
     report
         .suppressions

@@ -135,3 +135,40 @@ fn an_expected_head_that_is_not_a_hash_is_a_usage_error() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("64 hexadecimal characters"));
 }
+
+fn export(dir: &Path, format: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hipaa"))
+        .args(["ledger", "export"])
+        .arg(dir)
+        .args(["--format", format])
+        .output()
+        .expect("the hipaa binary runs")
+}
+
+#[test]
+fn a_directory_ledger_exports_as_json_and_csv() {
+    let (dir, hashes) = ledger_with_three_records("ledger-export");
+
+    let json = export(&dir, "json");
+    assert_eq!(json.status.code(), Some(0));
+    let records: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let exported: Vec<&str> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| record["hash"].as_str().unwrap())
+        .collect();
+    assert_eq!(exported, hashes);
+    assert_eq!(records[2]["attributes"]["version"], "2026.3");
+
+    let csv = export(&dir, "csv");
+    let text = stdout(&csv);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[1].starts_with("1,"));
+    assert!(
+        lines[3].contains(r#",update,hipaa_license,lic-clinic,"{""version"":""2026.3""}","#),
+        "{text}"
+    );
+    assert!(lines[3].ends_with(&hashes[2]));
+}

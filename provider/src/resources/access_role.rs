@@ -62,6 +62,7 @@ impl Resource for AccessRole {
                 )
                 .validator(Validator::Between(1, 720)),
             ],
+            blocks: Vec::new(),
         }
     }
 

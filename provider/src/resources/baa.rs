@@ -151,6 +151,7 @@ impl Resource for Baa {
                 )
                 .plan_modifier(PlanModifier::UseStateForUnknown),
             ],
+            blocks: Vec::new(),
         }
     }
 

@@ -52,7 +52,16 @@ impl Resource for Boundary {
                      the reference. A literal is matched against a resource's ARN, its `id` and \
                      its address, e.g. `aws_s3_bucket.claims`.",
                 ),
+                Attribute::optional(
+                    "phi_tags",
+                    Type::Map(Box::new(Type::String)),
+                    "The tags that mark a resource as holding PHI, e.g. \
+                     `{ \"data-class\" = \"phi\" }`. A bucket carrying all of them must be \
+                     declared by a `hipaa_phi_system` or listed in `members`; `hipaa scan` and \
+                     `hipaa audit aws` report one that is not.",
+                ),
             ],
+            blocks: Vec::new(),
         }
     }
 

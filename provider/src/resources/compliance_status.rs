@@ -120,6 +120,7 @@ impl DataSource for ComplianceStatus {
                     "True when all three lists are empty.",
                 ),
             ],
+            blocks: Vec::new(),
         }
     }
 

@@ -119,6 +119,7 @@ impl Resource for License {
                      must be `true` (45 CFR 164.314(a)(1)).",
                 ),
             ],
+            blocks: Vec::new(),
         }
     }
 

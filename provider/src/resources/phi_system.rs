@@ -75,6 +75,7 @@ impl Resource for PhiSystem {
                      system. Every one must be in force.",
                 ),
             ],
+            blocks: Vec::new(),
         }
     }
 

@@ -59,6 +59,7 @@ impl Resource for SecurityReview {
                 )
                 .plan_modifier(PlanModifier::UseStateForUnknown),
             ],
+            blocks: Vec::new(),
         }
     }
 

@@ -77,6 +77,7 @@ impl DataSource for TlsPolicyData {
                      null when not found.",
                 ),
             ],
+            blocks: Vec::new(),
         }
     }
 

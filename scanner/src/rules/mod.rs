@@ -185,6 +185,9 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &boundary::PhiFlowsOutsideBoundary,
         &boundary::BoundaryMemberOutsideRegion,
         &boundary::PhiSystemOutsideBoundary,
+        &boundary::S3PublicAccessNotBlocked,
+        &boundary::PhiSystemMissing,
+        &boundary::PhiBucketUndeclared,
     ]
 }
 

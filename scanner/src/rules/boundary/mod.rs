@@ -5,12 +5,18 @@
 //! (not applicable) when no boundary is declared.
 
 mod boundary_member_outside_region;
+mod phi_bucket_undeclared;
 mod phi_flows_outside_boundary;
+mod phi_system_missing;
 mod phi_system_outside_boundary;
+mod s3_public_access_not_blocked;
 
 pub use boundary_member_outside_region::BoundaryMemberOutsideRegion;
+pub use phi_bucket_undeclared::PhiBucketUndeclared;
 pub use phi_flows_outside_boundary::PhiFlowsOutsideBoundary;
+pub use phi_system_missing::PhiSystemMissing;
 pub use phi_system_outside_boundary::PhiSystemOutsideBoundary;
+pub use s3_public_access_not_blocked::S3PublicAccessNotBlocked;
 
 /// Whether a resource type is one of the licensing model's own declarations, which the
 /// boundary rules never judge as infrastructure.
