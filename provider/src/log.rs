@@ -80,24 +80,11 @@ pub fn timestamp(at: SystemTime) -> String {
     )
 }
 
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day), counting in
-/// 400-year eras that start on 1 March so that leap days fall at the end of a year.
+/// The civil date of a day since 1970-01-01, by the calendar shared with the scanner.
 pub fn civil_date(days_since_epoch: u64) -> (u64, u64, u64) {
-    let days = days_since_epoch + 719_468;
-    let era = days / 146_097;
-    let day_of_era = days % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    let days = i64::try_from(days_since_epoch).unwrap_or(i64::MAX / 2);
+    let (year, month, day) = hipaa_compliance::calendar::civil_from_days(days);
+    (year.max(0) as u64, u64::from(month), u64::from(day))
 }
 
 /// Reports a panic the way Terraform's crash report recognises: raw stderr lines starting with
