@@ -304,6 +304,24 @@ pub(crate) mod testing {
         rule.check(&cx, resource)
     }
 
+    /// The addresses with a finding of `category` when the whole engine scans `resources`,
+    /// sorted, each once: how the shared cases say what must fail.
+    pub fn failing_in(category: crate::finding::Category, resources: Vec<Resource>) -> Vec<String> {
+        let project = Project {
+            resources,
+            ..Project::default()
+        };
+        let mut found: Vec<String> = crate::engine::scan(&project)
+            .findings
+            .into_iter()
+            .filter(|f| f.category == category)
+            .map(|f| f.resource)
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
     /// Asserts that a verdict is a failure and returns its message.
     pub fn failure_message(verdict: Verdict) -> String {
         match verdict {

@@ -29,27 +29,14 @@ fn is_declaration(resource_type: &str) -> bool {
 /// whole engine.
 #[cfg(test)]
 mod cases {
-    use crate::engine;
     use crate::finding::Category;
-    use crate::model::{Project, Resource};
-    use crate::rules::testing::{resource, with_reference, with_value};
+    use crate::model::Resource;
+    use crate::rules::testing::{failing_in, resource, with_reference, with_value};
     use crate::value::Value;
     use serde_json::json;
 
     fn failing(resources: Vec<Resource>) -> Vec<String> {
-        let project = Project {
-            resources,
-            ..Project::default()
-        };
-        let mut found: Vec<String> = engine::scan(&project)
-            .findings
-            .into_iter()
-            .filter(|f| f.category == Category::Boundary)
-            .map(|f| f.resource)
-            .collect();
-        found.sort();
-        found.dedup();
-        found
+        failing_in(Category::Boundary, resources)
     }
 
     /// An attribute holding references only, as the loader leaves it before apply.

@@ -200,26 +200,13 @@ pub(crate) fn protocol_below_minimum(cx: &Context, protocol: &str) -> Option<boo
 /// whole engine: a resource expected to pass may have no finding of this category at all.
 #[cfg(test)]
 mod cases {
-    use crate::engine;
     use crate::finding::Category;
-    use crate::model::{Project, Resource};
-    use crate::rules::testing::resource;
+    use crate::model::Resource;
+    use crate::rules::testing::{failing_in, resource};
     use serde_json::json;
 
     fn failing(resources: Vec<Resource>) -> Vec<String> {
-        let project = Project {
-            resources,
-            ..Project::default()
-        };
-        let mut found: Vec<String> = engine::scan(&project)
-            .findings
-            .into_iter()
-            .filter(|f| f.category == Category::EncryptionInTransit)
-            .map(|f| f.resource)
-            .collect();
-        found.sort();
-        found.dedup();
-        found
+        failing_in(Category::EncryptionInTransit, resources)
     }
 
     const LB_ARN: &str = concat!(
