@@ -468,7 +468,19 @@ fn report(args: ReportArgs) -> Result<u8, String> {
 fn access_review(args: AccessReviewArgs) -> Result<u8, String> {
     let today = Date::today();
     let declarations = match &args.ledger {
-        Some(dir) => evidence::read_ledger(dir, today)?.declarations,
+        Some(dir) => {
+            // Who may touch PHI is read from the ledger only when the ledger can be trusted.
+            let evidence = evidence::read_ledger(dir, today)?;
+            if !evidence.intact {
+                return Err(format!(
+                    "{}: the ledger's chain is not intact ({}); `hipaa ledger verify` names \
+                     the records at fault",
+                    dir.display(),
+                    evidence.problems.join("; ")
+                ));
+            }
+            evidence.declarations
+        }
         None => {
             let options = HclOptions {
                 var_files: args.var_files.clone(),

@@ -285,7 +285,7 @@ fn without_a_ledger_only_the_account_is_judged() {
 }
 
 #[test]
-fn an_unreachable_account_is_reported_per_listing_not_fatal() {
+fn an_unreachable_account_is_reported_per_listing_and_fails_the_audit() {
     let Some(moto) = emulator() else { return };
     // Nothing listens on the emulator's port once it is gone.
     let endpoint = moto.endpoint();
@@ -299,12 +299,10 @@ fn an_unreachable_account_is_reported_per_listing_not_fatal() {
 
     let run = command.output().unwrap();
 
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    // The report is still written, but an account that could not be listed is no clean bill.
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the audit is incomplete"), "{stderr}");
     let report: Value = serde_json::from_slice(&run.stdout).unwrap();
     let notes: Vec<&str> = report["summary"]["notes"]
         .as_array()
@@ -324,6 +322,34 @@ fn an_unreachable_account_is_reported_per_listing_not_fatal() {
             .any(|n| n.starts_with("KMS keys of us-east-1 were not audited")),
         "{notes:?}"
     );
+}
+
+#[test]
+fn a_tampered_ledger_is_not_enforced() {
+    let Some(moto) = emulator() else { return };
+    let ledger = seeded_ledger("ledger-tampered-for-audit");
+    let first = ledger.join("00000000000000000001.json");
+    let text_before = std::fs::read_to_string(&first).unwrap();
+    let mut record: Value = serde_json::from_str(&text_before).unwrap();
+    record["resource_id"] = Value::from("tampered-id");
+    std::fs::write(&first, record.to_string()).unwrap();
+
+    let run = hipaa(
+        &moto,
+        &[
+            "audit",
+            "aws",
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("chain is not intact"), "{stderr}");
+    assert!(stderr.contains("record 1 was edited"), "{stderr}");
 }
 
 fn s3_ledger(moto: &Emulator) -> (S3Ledger, S3LedgerSettings) {

@@ -172,3 +172,25 @@ fn a_directory_ledger_exports_as_json_and_csv() {
     );
     assert!(lines[3].ends_with(&hashes[2]));
 }
+
+#[test]
+fn access_review_refuses_a_tampered_ledger() {
+    let (dir, _) = ledger_with_three_records("ledger-tampered-for-review");
+    let second = dir.join("00000000000000000002.json");
+    let text = std::fs::read_to_string(&second).unwrap();
+    std::fs::write(&second, text.replace("2026.2", "2027.9")).unwrap();
+
+    let run = Command::new(env!("CARGO_BIN_EXE_hipaa"))
+        .args(["access-review", "--format", "json", "--ledger"])
+        .arg(&dir)
+        .output()
+        .expect("the hipaa binary runs");
+
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("chain is not intact"), "{stderr}");
+    assert!(
+        run.stdout.is_empty(),
+        "nothing is exported from a tampered ledger"
+    );
+}

@@ -83,6 +83,24 @@ pub(super) fn run(command: AuditCommand) -> Result<u8, String> {
         let _ = write!(io::stderr().lock(), "\r\x1b[K");
     }
 
+    // A listing that failed as a whole leaves the audit without its subject: the report is
+    // still written, but the exit status must not read as a clean account.
+    let unread: Vec<String> = [
+        inventory
+            .buckets
+            .as_ref()
+            .err()
+            .map(|e| format!("S3 buckets: {e}")),
+        inventory
+            .keys
+            .as_ref()
+            .err()
+            .map(|e| format!("KMS keys: {e}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+
     let mut report = audit(&inventory, ledger.as_deref());
     keep_at_or_above(&mut report, Severity::from(args.severity));
 
@@ -106,6 +124,12 @@ pub(super) fn run(command: AuditCommand) -> Result<u8, String> {
         &options,
         args.output.as_deref(),
     )?;
+    if !unread.is_empty() {
+        return Err(format!(
+            "the audit is incomplete, the account could not be listed: {}",
+            unread.join("; ")
+        ));
+    }
     Ok(if report.findings.is_empty() {
         EXIT_CLEAN
     } else {

@@ -126,13 +126,30 @@ fn s3_source<'a>(ledger: &'a str, _aws: &AwsArgs) -> Result<Source<'a>, String> 
 }
 
 /// The ledger's records, oldest first, up to the first missing or unreadable one.
+/// The records of a ledger whose chain verifies: declarations read from a tampered ledger
+/// must not decide what an audit enforces.
 pub(super) fn records(ledger: &str, aws: &AwsArgs) -> Result<Vec<Record>, String> {
-    match source(ledger, aws)? {
-        Source::Directory(dir) => DirectoryLedger::open(dir).records(),
+    let (report, records) = match source(ledger, aws)? {
+        Source::Directory(dir) => (
+            hipaa_ledger::verify(dir),
+            DirectoryLedger::open(dir).records(),
+        ),
         #[cfg(feature = "aws")]
-        Source::S3(settings) => hipaa_cloud::S3Ledger::open(&settings).records(),
+        Source::S3(settings) => {
+            let s3 = hipaa_cloud::S3Ledger::open(&settings);
+            (s3.verify(), s3.records())
+        }
+    };
+    let report = report.map_err(|e| format!("{ledger}: {e}"))?;
+    if !report.is_intact() {
+        let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "{ledger}: the ledger's chain is not intact ({}); `hipaa ledger verify` names the \
+             records at fault",
+            problems.join("; ")
+        ));
     }
-    .map_err(|e| format!("{ledger}: {e}"))
+    records.map_err(|e| format!("{ledger}: {e}"))
 }
 
 fn verify(ledger: &str, expect_head: Option<&str>, aws: &AwsArgs) -> Result<u8, String> {
