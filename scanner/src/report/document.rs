@@ -208,7 +208,7 @@ h3{font-size:16px;margin:20px 0 6px;color:#33415c}
 p{margin:6px 0 10px}
 table{border-collapse:collapse;width:100%;margin:6px 0 14px;font-size:13.5px}
 th,td{border:1px solid #d5d9e2;padding:5px 8px;text-align:left;vertical-align:top;
-overflow-wrap:break-word}
+overflow-wrap:anywhere}
 th{background:#eef1f6;font-weight:600;white-space:nowrap}
 tbody tr:nth-child(even){background:#fafbfc}
 ul{margin:4px 0 12px;padding-left:22px}
