@@ -322,6 +322,37 @@ pub(crate) mod testing {
         found
     }
 
+    /// A primary group, its global datastore, and a secondary group that names the datastore,
+    /// with the arguments the secondary may not set left out, as the provider requires.
+    pub fn global_datastore(primary_values: serde_json::Value) -> Vec<Resource> {
+        let primary = resource(
+            "aws_elasticache_replication_group",
+            "primary",
+            primary_values,
+        );
+        let datastore = with_reference(
+            resource(
+                "aws_elasticache_global_replication_group",
+                "this",
+                serde_json::json!({"global_replication_group_id_suffix": "sessions"}),
+            ),
+            "primary_replication_group_id",
+            "aws_elasticache_replication_group.primary",
+            "id",
+        );
+        let secondary = with_reference(
+            resource(
+                "aws_elasticache_replication_group",
+                "secondary",
+                serde_json::json!({"global_replication_group_id": "ldgnf-sessions"}),
+            ),
+            "global_replication_group_id",
+            "aws_elasticache_global_replication_group.this",
+            "global_replication_group_id",
+        );
+        vec![primary, datastore, secondary]
+    }
+
     /// Asserts that a verdict is a failure and returns its message.
     pub fn failure_message(verdict: Verdict) -> String {
         match verdict {

@@ -97,7 +97,9 @@ fn fix(spec: &AtRestSpec) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{failure_message, judge, resource, with_reference};
+    use crate::rules::testing::{
+        failure_message, global_datastore, judge, resource, with_reference,
+    };
     use crate::value::Value;
     use serde_json::json;
 
@@ -265,40 +267,15 @@ mod tests {
 
     #[test]
     fn a_global_secondary_takes_the_encryption_of_its_datastore_primary() {
-        let group = |values| resource("aws_elasticache_replication_group", "primary", values);
-        let datastore = with_reference(
-            resource(
-                "aws_elasticache_global_replication_group",
-                "this",
-                json!({"global_replication_group_id_suffix": "sessions"}),
-            ),
-            "primary_replication_group_id",
-            "aws_elasticache_replication_group.primary",
-            "id",
-        );
-        let secondary = with_reference(
-            resource(
-                "aws_elasticache_replication_group",
-                "secondary",
-                json!({"global_replication_group_id": "ldgnf-sessions"}),
-            ),
-            "global_replication_group_id",
-            "aws_elasticache_global_replication_group.this",
-            "global_replication_group_id",
-        );
         let address = "aws_elasticache_replication_group.secondary";
 
-        let encrypted = vec![
-            group(json!({"at_rest_encryption_enabled": true})),
-            datastore.clone(),
-            secondary.clone(),
-        ];
+        let encrypted = global_datastore(json!({"at_rest_encryption_enabled": true}));
         assert_eq!(
             judge(&StorageNotEncrypted, encrypted, address),
             Verdict::Pass
         );
 
-        let plain = vec![group(json!({})), datastore, secondary.clone()];
+        let plain = global_datastore(json!({}));
         let message = failure_message(judge(&StorageNotEncrypted, plain, address));
         assert!(
             message.contains(
@@ -307,7 +284,8 @@ mod tests {
             "{message}"
         );
 
-        let alone = judge(&StorageNotEncrypted, vec![secondary], address);
+        let alone = global_datastore(json!({})).split_off(2);
+        let alone = judge(&StorageNotEncrypted, alone, address);
         assert!(matches!(alone, Verdict::Undetermined(_)), "{alone:?}");
     }
 

@@ -155,7 +155,7 @@ fn judge_by_primary(cx: &Context, secondary: &Resource, global: &Inheritance) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{failure_message, judge, resource, with_reference, with_value};
+    use crate::rules::testing::{failure_message, global_datastore, judge, resource, with_value};
     use serde_json::json;
 
     fn verdict(values: serde_json::Value) -> Verdict {
@@ -216,37 +216,6 @@ mod tests {
             "aws_elasticache_replication_group.sessions",
         );
         assert!(matches!(verdict, Verdict::Undetermined(_)));
-    }
-
-    /// A primary group, its global datastore, and a secondary group that names the datastore,
-    /// with the arguments the secondary may not set left out, as the provider requires.
-    fn global_datastore(primary_values: serde_json::Value) -> Vec<Resource> {
-        let primary = resource(
-            "aws_elasticache_replication_group",
-            "primary",
-            primary_values,
-        );
-        let datastore = with_reference(
-            resource(
-                "aws_elasticache_global_replication_group",
-                "this",
-                json!({"global_replication_group_id_suffix": "sessions"}),
-            ),
-            "primary_replication_group_id",
-            "aws_elasticache_replication_group.primary",
-            "id",
-        );
-        let secondary = with_reference(
-            resource(
-                "aws_elasticache_replication_group",
-                "secondary",
-                json!({"global_replication_group_id": "ldgnf-sessions"}),
-            ),
-            "global_replication_group_id",
-            "aws_elasticache_global_replication_group.this",
-            "global_replication_group_id",
-        );
-        vec![primary, datastore, secondary]
     }
 
     #[test]
