@@ -474,6 +474,22 @@ mod tests {
         Value::Map(object)
     }
 
+    /// Applies the creation of a license planned as `planned`, as Terraform would.
+    fn apply_created(planned: &Value, ledger: &DirectoryLedger) -> Value {
+        let context = Context::new(ledger, 20_000);
+        let mut diagnostics = Diagnostics::default();
+        let state = apply_change(
+            &License,
+            &License.schema(),
+            &context,
+            &Value::Null,
+            planned,
+            &mut diagnostics,
+        );
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        state.expect("a created license has a state")
+    }
+
     fn plan(prior: &Value, config: &Value, ledger: &DirectoryLedger) -> (Plan, Diagnostics) {
         let schema = License.schema();
         let context = Context::new(ledger, 20_000);
@@ -527,19 +543,8 @@ mod tests {
     #[test]
     fn apply_keeps_every_planned_value_and_records_it() {
         let (ledger, dir) = scratch_ledger("apply");
-        let schema = License.schema();
         let (plan, _) = plan(&Value::Null, &basic_config(), &ledger);
-        let context = Context::new(&ledger, 20_000);
-        let mut diagnostics = Diagnostics::default();
-        let state = apply_change(
-            &License,
-            &schema,
-            &context,
-            &Value::Null,
-            &plan.planned,
-            &mut diagnostics,
-        )
-        .unwrap();
+        let state = apply_created(&plan.planned, &ledger);
         let (planned, state) = (plan.planned.as_map().unwrap(), state.as_map().unwrap());
         for (name, value) in planned {
             if !value.is_unknown() {
@@ -681,25 +686,20 @@ mod tests {
     #[test]
     fn an_unreadable_ledger_is_an_error_not_a_vanished_object() {
         let (ledger, dir) = scratch_ledger("corrupt");
-        let schema = License.schema();
         let (plan, _) = plan(&Value::Null, &basic_config(), &ledger);
-        let context = Context::new(&ledger, 20_000);
-        let mut diagnostics = Diagnostics::default();
-        let state = apply_change(
-            &License,
-            &schema,
-            &context,
-            &Value::Null,
-            &plan.planned,
-            &mut diagnostics,
-        )
-        .unwrap();
+        let state = apply_created(&plan.planned, &ledger);
         std::fs::write(dir.join("00000000000000000002.json"), "not a record").unwrap();
 
         let fresh = DirectoryLedger::open(&dir);
         let context = Context::new(&fresh, 20_000);
         let mut diagnostics = Diagnostics::default();
-        let read = read_object(&License, &schema, &context, &state, &mut diagnostics);
+        let read = read_object(
+            &License,
+            &License.schema(),
+            &context,
+            &state,
+            &mut diagnostics,
+        );
         assert_eq!(read, state, "the state must be kept");
         assert_eq!(
             diagnostics.0[0].summary,
