@@ -1,6 +1,7 @@
 //! Launches the provider binary the way Terraform does and talks to it over its socket with a
 //! Rust gRPC client: a Terraform-shaped client certificate (ECDSA P-521, CA flag) is accepted,
-//! another certificate or none is refused, and Shutdown ends the process.
+//! another certificate (another P-521 one, an RSA one, Terraform's own without its key) or
+//! none is refused while Terraform goes on being served, and Shutdown ends the process.
 //!
 //! The client certificates are made with the `openssl` command, which writes P-521
 //! certificates the way Go does; the pure-Rust certificate generator here cannot sign P-521.
@@ -11,9 +12,15 @@ use hipaa_proto::plugin::grpc_controller_client::GrpcControllerClient;
 use hipaa_proto::tfplugin6::provider_client::ProviderClient;
 use hipaa_proto::tfplugin6::{call_function, DynamicValue};
 use hyper_util::rt::TokioIo;
+use rustls::client::ResolvesClientCert;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::sign::{CertifiedKey, Signer, SigningKey};
+use rustls::{SignatureAlgorithm, SignatureScheme};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use support::*;
 use tokio::net::UnixStream;
 use tonic::transport::{Endpoint, Uri};
@@ -89,7 +96,7 @@ async fn a_different_certificate_is_refused() {
     let dir = scratch_dir("different");
     let terraform = terraform_shaped_identity(&dir, "terraform");
     let stranger = terraform_shaped_identity(&dir, "stranger");
-    let plugin = launch_with_tls(&terraform);
+    let mut plugin = launch_with_tls(&terraform);
 
     let outcome = match connect(&plugin, Some(&stranger)).await {
         Ok(channel) => resource_types(channel).await.map_err(|e| e.to_string()),
@@ -99,6 +106,7 @@ async fn a_different_certificate_is_refused() {
     let log = plugin.wait_for_log("refused a connection");
     assert!(log.contains("refused a connection"), "{log}");
     assert!(log.contains("UnknownIssuer"), "{log}");
+    assert_still_served(&mut plugin, &terraform).await;
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -106,7 +114,7 @@ async fn a_different_certificate_is_refused() {
 async fn no_certificate_is_refused() {
     let dir = scratch_dir("none");
     let terraform = terraform_shaped_identity(&dir, "terraform");
-    let plugin = launch_with_tls(&terraform);
+    let mut plugin = launch_with_tls(&terraform);
 
     let outcome = match connect(&plugin, None).await {
         Ok(channel) => resource_types(channel).await.map_err(|e| e.to_string()),
@@ -119,6 +127,7 @@ async fn no_certificate_is_refused() {
     let log = plugin.wait_for_log("refused a connection");
     assert!(log.contains("refused a connection"), "{log}");
     assert!(log.contains("peer sent no certificates"), "{log}");
+    assert_still_served(&mut plugin, &terraform).await;
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -178,4 +187,117 @@ fn without_a_client_certificate_or_opt_out_it_refuses_to_serve() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
     assert_eq!(stdout, "");
+}
+
+/// Presents its certificate whatever the server asks for, signing with whatever scheme its
+/// key has: a client that does not play by Terraform's rules.
+#[derive(Debug)]
+struct AlwaysOffered(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for AlwaysOffered {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _schemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// An RSA key that signs with RSA-PSS even when the server offered only P-521.
+#[derive(Debug)]
+struct RsaAnyway(Arc<dyn SigningKey>);
+
+impl SigningKey for RsaAnyway {
+    fn choose_scheme(&self, _offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        self.0.choose_scheme(&[SignatureScheme::RSA_PSS_SHA256])
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.0.algorithm()
+    }
+}
+
+/// A self-signed RSA certificate for `localhost` and its key, from the `openssl` command.
+fn rsa_certified_key(dir: &Path) -> CertifiedKey {
+    let (key_path, cert_path) = (dir.join("rsa.key"), dir.join("rsa.pem"));
+    let output = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/O=HashiCorp/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost"])
+        .arg("-keyout")
+        .arg(&key_path)
+        .arg("-out")
+        .arg(&cert_path)
+        .output()
+        .expect("the openssl command makes the RSA test certificate");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let cert = CertificateDer::from_pem_file(&cert_path).unwrap();
+    let key = PrivateKeyDer::from_pem_file(&key_path).unwrap();
+    let key = rustls::crypto::ring::sign::any_supported_type(&key).unwrap();
+    CertifiedKey::new(vec![cert], Arc::new(RsaAnyway(key)))
+}
+
+/// After a refusal the process runs on and Terraform gets its schema.
+async fn assert_still_served(plugin: &mut Plugin, terraform: &ClientIdentity) {
+    assert!(is_alive(plugin), "{}", plugin.log());
+    let channel = connect(plugin, Some(terraform)).await.unwrap();
+    assert_eq!(resource_types(channel).await.unwrap().len(), 6);
+}
+
+/// Connects with `config` and asks for the schema; the error when the plugin refuses.
+async fn refused(plugin: &Plugin, config: rustls::ClientConfig) -> String {
+    let outcome = match connect_with(plugin, config).await {
+        Ok(channel) => resource_types(channel).await.map_err(|e| e.to_string()),
+        Err(error) => Err(error),
+    };
+    outcome.expect_err("a foreign client was served")
+}
+
+#[tokio::test]
+async fn an_rsa_certificate_is_refused_and_terraform_is_still_served() {
+    let dir = scratch_dir("rsa");
+    let terraform = terraform_shaped_identity(&dir, "terraform");
+    let mut plugin = launch_with_tls(&terraform);
+
+    let rsa = Arc::new(AlwaysOffered(Arc::new(rsa_certified_key(&dir))));
+    let mut config = client_builder(&plugin).with_client_cert_resolver(rsa);
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    refused(&plugin, config).await;
+    let log = plugin.wait_for_log("refused a connection");
+    assert!(log.contains("UnknownIssuer"), "{log}");
+
+    assert_still_served(&mut plugin, &terraform).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn terraforms_certificate_without_its_key_is_refused() {
+    let dir = scratch_dir("stolen");
+    let terraform = terraform_shaped_identity(&dir, "terraform");
+    let thief = terraform_shaped_identity(&dir, "thief");
+    let mut plugin = launch_with_tls(&terraform);
+
+    // The pinned certificate is public (it travels in the environment); the key is not.
+    let cert = CertificateDer::from_pem_slice(terraform.certificate_pem.as_bytes()).unwrap();
+    let stolen = CertifiedKey::new(vec![cert], Arc::new(P521Key(thief.key.clone())));
+    let mut config = client_builder(&plugin)
+        .with_client_cert_resolver(Arc::new(GoLikeClientCert(Arc::new(stolen))));
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    refused(&plugin, config).await;
+    let log = plugin.wait_for_log("refused a connection");
+    assert!(log.contains("BadSignature"), "{log}");
+
+    assert_still_served(&mut plugin, &terraform).await;
+    let _ = std::fs::remove_dir_all(dir);
 }
