@@ -492,7 +492,8 @@ impl Provider for ProviderService {
         let mut diagnostics = Diagnostics::default();
 
         // Every schema is still at version 0, so upgrading is reading the stored JSON with
-        // the current schema.
+        // the current schema. Known shortcoming: a stored value of the wrong type is reported
+        // without its attribute path, since the JSON reader does not track one.
         let json = request.raw_state.map(|raw| raw.json).unwrap_or_default();
         let upgraded = if json.is_empty() {
             diagnostics.error(
