@@ -7,6 +7,10 @@
 //! written to a temporary file, flushed to disk, then *linked* to its final name; linking never
 //! replaces an existing file, so when two writers (two Terraform runs) race for the same
 //! sequence number exactly one wins and the other re-reads the head and tries the next number.
+//! A writer killed at any point leaves either the whole record under its final name or no
+//! record at all, plus at most one `.pending-*` file of its own. Readers and [`verify`] ignore
+//! such files, so they are left where they are: removing one is safe once no writer of the
+//! ledger is running, and never needed.
 //!
 //! Records hold declarations only, never secrets: attribute names that look like credentials
 //! are refused.

@@ -32,6 +32,12 @@ impl AttributePath {
         self
     }
 
+    /// The element of a map at this path.
+    pub fn at_key(mut self, key: &str) -> AttributePath {
+        self.0.push(Step::Key(key.to_string()));
+        self
+    }
+
     pub fn to_proto(&self) -> proto::AttributePath {
         use proto::attribute_path::step::Selector;
         proto::AttributePath {

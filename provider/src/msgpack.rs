@@ -6,7 +6,12 @@
 //! - lists, sets and tuples are arrays; maps and objects are maps, and an object carries every
 //!   attribute of its type;
 //! - a `dynamic` value is a two-element array: its type's JSON as *bin*, then the value.
+//!
+//! Decoding takes bytes from outside the process, so it never trusts them: lengths are checked
+//! against the input before anything is allocated, and nesting is bounded so that a hostile
+//! value cannot exhaust the stack.
 
+use crate::diagnostics::AttributePath;
 use crate::value::{Number, Type, Unknown, Value};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,16 +22,22 @@ const REFINED_UNKNOWN: i8 = 12;
 const REFINE_NOT_NULL: i64 = 1;
 const REFINE_STRING_PREFIX: i64 = 2;
 
+/// The deepest nesting of arrays, maps and extensions a value may have. This provider's
+/// schemas nest three levels at most; the bound only has to stop a value deep enough to
+/// overflow the stack of the thread decoding it.
+pub const MAX_DEPTH: usize = 100;
+
 /// A decoding failure, with the attribute path where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
-    pub path: String,
+    /// Where in the value the problem is; empty for the value as a whole.
+    pub path: AttributePath,
     pub message: String,
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
+        if self.path.0.is_empty() {
             write!(f, "{}", self.message)
         } else {
             write!(f, "at {}: {}", self.path, self.message)
@@ -262,29 +273,56 @@ enum Raw {
 }
 
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
-    let mut reader = Reader { bytes, at: 0 };
+    let mut reader = Reader::new(bytes);
     let raw = reader.item().map_err(|message| DecodeError {
-        path: String::new(),
+        path: AttributePath::default(),
         message,
     })?;
     if reader.at != bytes.len() {
         return Err(DecodeError {
-            path: String::new(),
+            path: AttributePath::default(),
             message: format!(
                 "{} bytes left over after the value",
                 bytes.len() - reader.at
             ),
         });
     }
-    typed(raw, ty, "")
+    typed(raw, ty, &AttributePath::default())
 }
 
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// How many arrays, maps and extensions enclose the item being read.
+    depth: usize,
 }
 
 impl Reader<'_> {
+    fn new(bytes: &[u8]) -> Reader<'_> {
+        Reader {
+            bytes,
+            at: 0,
+            depth: 0,
+        }
+    }
+
+    /// Reads the items inside an array or map one level deeper.
+    fn nested<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T, String>,
+    ) -> Result<T, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!(
+                "value nested deeper than {MAX_DEPTH} levels at byte {}",
+                self.at
+            ));
+        }
+        self.depth += 1;
+        let result = read(self);
+        self.depth -= 1;
+        result
+    }
+
     fn take(&mut self, count: usize) -> Result<&[u8], String> {
         let end = self
             .at
@@ -375,10 +413,12 @@ impl Reader<'_> {
                 self.at
             ));
         }
-        (0..len)
-            .map(|_| self.item())
-            .collect::<Result<_, _>>()
-            .map(Raw::Array)
+        self.nested(|reader| {
+            (0..len)
+                .map(|_| reader.item())
+                .collect::<Result<_, _>>()
+                .map(Raw::Array)
+        })
     }
 
     fn map(&mut self, len: usize) -> Result<Raw, String> {
@@ -388,10 +428,12 @@ impl Reader<'_> {
                 self.at
             ));
         }
-        (0..len)
-            .map(|_| Ok((self.item()?, self.item()?)))
-            .collect::<Result<_, String>>()
-            .map(Raw::Map)
+        self.nested(|reader| {
+            (0..len)
+                .map(|_| Ok((reader.item()?, reader.item()?)))
+                .collect::<Result<_, String>>()
+                .map(Raw::Map)
+        })
     }
 }
 
@@ -409,13 +451,9 @@ fn describe(raw: &Raw) -> &'static str {
     }
 }
 
-fn child_path(path: &str, step: impl fmt::Display) -> String {
-    format!("{path}{step}")
-}
-
-fn typed(raw: Raw, ty: &Type, path: &str) -> Result<Value, DecodeError> {
+fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError> {
     let fail = |message: String| DecodeError {
-        path: path.to_string(),
+        path: path.clone(),
         message,
     };
     match (ty, raw) {
@@ -456,7 +494,7 @@ fn typed(raw: Raw, ty: &Type, path: &str) -> Result<Value, DecodeError> {
         (Type::List(element) | Type::Set(element), Raw::Array(items)) => items
             .into_iter()
             .enumerate()
-            .map(|(index, item)| typed(item, element, &child_path(path, format!("[{index}]"))))
+            .map(|(index, item)| typed(item, element, &path.clone().at_index(index)))
             .collect::<Result<_, _>>()
             .map(Value::List),
         (Type::Tuple(elements), Raw::Array(items)) => {
@@ -471,7 +509,7 @@ fn typed(raw: Raw, ty: &Type, path: &str) -> Result<Value, DecodeError> {
                 .into_iter()
                 .zip(elements)
                 .enumerate()
-                .map(|(index, (item, ty))| typed(item, ty, &child_path(path, format!("[{index}]"))))
+                .map(|(index, (item, ty))| typed(item, ty, &path.clone().at_index(index)))
                 .collect::<Result<_, _>>()
                 .map(Value::List)
         }
@@ -481,7 +519,7 @@ fn typed(raw: Raw, ty: &Type, path: &str) -> Result<Value, DecodeError> {
                 let Raw::Str(key) = key else {
                     return Err(fail("map key is not a string".to_string()));
                 };
-                let value = typed(item, element, &child_path(path, format!("[{key:?}]")))?;
+                let value = typed(item, element, &path.clone().at_key(&key))?;
                 map.insert(key, value);
             }
             Ok(Value::Map(map))
@@ -495,7 +533,7 @@ fn typed(raw: Raw, ty: &Type, path: &str) -> Result<Value, DecodeError> {
                 let Some(attribute_type) = attributes.get(&name) else {
                     return Err(fail(format!("unexpected attribute {name:?}")));
                 };
-                let value = typed(item, attribute_type, &child_path(path, format!(".{name}")))?;
+                let value = typed(item, attribute_type, &path.clone().attribute(&name))?;
                 object.insert(name, value);
             }
             // Terraform always sends every attribute; fill any gap with null rather than
@@ -531,10 +569,7 @@ fn read_unknown(code: i8, payload: Vec<u8>) -> Unknown {
     if code != REFINED_UNKNOWN {
         return unknown;
     }
-    let mut reader = Reader {
-        bytes: &payload,
-        at: 0,
-    };
+    let mut reader = Reader::new(&payload);
     if let Ok(Raw::Map(entries)) = reader.item() {
         for (key, value) in entries {
             match (key, value) {
@@ -650,7 +685,7 @@ mod tests {
             0x81, 0xa5, b'o', b'u', b't', b'e', b'r', 0x81, 0xa1, b'z', 0xc0,
         ];
         let error = decode(&bytes, &ty).unwrap_err();
-        assert_eq!(error.path, ".outer");
+        assert_eq!(error.path, AttributePath::root("outer"));
         assert!(error.message.contains("\"z\""), "{}", error.message);
     }
 
@@ -687,6 +722,43 @@ mod tests {
         )
         .is_err());
         assert!(decode(&[], &Type::String).is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded_without_exhausting_the_stack() {
+        let ty = Type::list_of(Type::list_of(Type::String));
+        let mut deep = vec![0x91; 1_000_000];
+        deep.push(0xc0);
+        let error = decode(&deep, &ty).unwrap_err();
+        assert!(error.message.contains("nested deeper than 100"), "{error}");
+
+        let mut deep_map = [0x81, 0xa1, b'k'].repeat(200_000);
+        deep_map.push(0xc0);
+        let error = decode(&deep_map, &Type::Map(Box::new(Type::String))).unwrap_err();
+        assert!(error.message.contains("nested deeper"), "{error}");
+
+        let mut shallow = vec![0x91, 0x91];
+        shallow.extend_from_slice(&[0xa1, b'x']);
+        assert!(decode(&shallow, &ty).is_ok());
+    }
+
+    #[test]
+    fn a_wrong_type_deep_inside_names_its_path() {
+        let ty = object(&[("tags", Type::Map(Box::new(Type::list_of(Type::String))))]);
+        // {"tags": {"env": ["a", 7]}}
+        let bytes = [
+            0x81, 0xa4, b't', b'a', b'g', b's', 0x81, 0xa3, b'e', b'n', b'v', 0x92, 0xa1, b'a',
+            0x07,
+        ];
+        let error = decode(&bytes, &ty).unwrap_err();
+        assert_eq!(
+            error.path,
+            AttributePath::root("tags").at_key("env").at_index(1)
+        );
+        assert_eq!(
+            error.to_string(),
+            "at tags[\"env\"][1]: expected \"string\", found an integer"
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 /// host kills the process after two seconds.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
+/// How often the plugin checks that the process that launched it is still there.
+const HOST_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+
 /// The entry point of a launch by Terraform: checks, handshake, serve, exit.
 pub fn run() -> ExitCode {
     log::install_panic_hook();
@@ -98,6 +101,7 @@ async fn serve(env: PluginEnv, transport: Transport) -> Result<(), String> {
 
     let incoming = accept_connections(listener, tls.map(|tls| tls.config));
     let (shutdown_sender, shutdown_receiver) = watch::channel(false);
+    stop_when_orphaned(shutdown_sender.clone());
     serve_connections(incoming, shutdown_sender, shutdown_receiver).await;
 
     log::info("plugin shut down", &[]);
@@ -145,6 +149,27 @@ pub async fn serve_connections(
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         } => {}
     }
+}
+
+/// Terraform ends its plugins with Shutdown, but a Terraform that was killed ends nothing: its
+/// plugins would wait for a host that never comes back. When the parent process changes (the
+/// orphan was adopted by init or a subreaper), the plugin shuts down as if told to.
+fn stop_when_orphaned(shutdown: watch::Sender<bool>) {
+    let host = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        let mut checks = tokio::time::interval(HOST_CHECK_INTERVAL);
+        loop {
+            checks.tick().await;
+            if std::os::unix::process::parent_id() != host {
+                log::warn(
+                    "the process that launched the plugin is gone; stopping",
+                    &[],
+                );
+                let _ = shutdown.send(true);
+                return;
+            }
+        }
+    });
 }
 
 /// The first and only stdout output: the host reads it to learn where to connect.

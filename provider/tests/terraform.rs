@@ -91,8 +91,10 @@ impl Workspace {
         std::fs::write(self.dir.join("main.tf"), config).unwrap();
     }
 
-    fn terraform(&self, args: &[&str]) -> Run {
-        Command::new("terraform")
+    /// A terraform command run in this workspace with its CLI configuration.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("terraform");
+        command
             .envs(self.env.iter().map(|(name, value)| (name, value)))
             .args(args)
             .arg("-no-color")
@@ -101,10 +103,36 @@ impl Workspace {
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env_remove("TF_LOG")
-            .env_remove("TF_DISABLE_PLUGIN_TLS")
+            .env_remove("TF_DISABLE_PLUGIN_TLS");
+        command
+    }
+
+    fn terraform(&self, args: &[&str]) -> Run {
+        self.command(args)
             .output()
             .expect("running terraform")
             .into()
+    }
+
+    /// Every resource in the state: type, id and name.
+    fn state_resources(&self) -> Vec<(String, String, String)> {
+        let shown = self.terraform(&["show", "-json"]);
+        assert_eq!(shown.code, Some(0), "{shown:?}");
+        let state: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+        let resources = state["values"]["root_module"]["resources"].as_array();
+        resources
+            .into_iter()
+            .flatten()
+            .map(|resource| {
+                let text =
+                    |value: &serde_json::Value| value.as_str().unwrap_or_default().to_string();
+                (
+                    text(&resource["type"]),
+                    text(&resource["values"]["id"]),
+                    text(&resource["values"]["name"]),
+                )
+            })
+            .collect()
     }
 
     fn apply(&self) -> Run {
@@ -132,6 +160,24 @@ impl Workspace {
         assert_eq!(run.code, Some(0), "{run:?}");
         run.stdout
     }
+}
+
+/// Asserts that the ledger in `ledger_dir` holds a live record, under the same name, of every
+/// resource in the workspace's state; returns how many there are.
+fn assert_state_recorded(workspace: &Workspace, ledger_dir: &Path) -> usize {
+    let ledger = DirectoryLedger::open(ledger_dir);
+    let resources = workspace.state_resources();
+    for (resource_type, id, name) in &resources {
+        let latest = ledger.latest(resource_type, id).unwrap();
+        let latest = latest.unwrap_or_else(|| panic!("{resource_type} {id} is not in the ledger"));
+        assert_ne!(latest.action, Action::Retire, "{resource_type} {id}");
+        assert_eq!(
+            latest.attributes["name"],
+            serde_json::json!(name),
+            "{resource_type} {id}"
+        );
+    }
+    resources.len()
 }
 
 fn license(extra: &str) -> String {
@@ -446,10 +492,9 @@ fn two_runs_at_once_share_one_intact_ledger() {
         .map(|name| {
             let workspace = Workspace::new(&format!("concurrent-{name}"));
             workspace.write_config(&format!(
-                "provider \"hipaa\" {{\n  ledger_dir = \"{}\"\n}}\n\n\
-                 resource \"hipaa_license\" \"many\" {{\n  count   = 10\n  \
-                 name    = \"{name}-${{count.index}}\"\n  version = \"1\"\n}}\n",
-                ledger_dir.display()
+                "provider \"hipaa\" {{\n  ledger_dir = \"{}\"\n}}\n\n{}",
+                ledger_dir.display(),
+                licenses_and_boundaries(name)
             ));
             std::thread::spawn(move || {
                 workspace.apply();
@@ -462,9 +507,40 @@ fn two_runs_at_once_share_one_intact_ledger() {
     let report = hipaa_ledger::verify(&ledger_dir).unwrap();
     assert!(report.is_intact(), "{:?}", report.problems);
     assert_eq!(report.records, 20);
+    // Every record is there, each exactly once: ten resources of each configuration.
+    let mut recorded: Vec<String> = DirectoryLedger::open(&ledger_dir)
+        .records()
+        .unwrap()
+        .iter()
+        .map(|record| format!("{} {}", record.resource_type, record.attributes["name"]))
+        .collect();
+    recorded.sort();
+    let mut expected: Vec<String> = ["first", "second"]
+        .iter()
+        .flat_map(|name| {
+            let licenses = (0..6).map(move |n| format!("hipaa_license \"{name}-{n}\""));
+            let boundaries = (0..4).map(move |n| format!("hipaa_boundary \"{name}-b{n}\""));
+            licenses.chain(boundaries)
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(recorded, expected);
     for workspace in &workspaces {
+        assert_eq!(assert_state_recorded(workspace, &ledger_dir), 10);
         workspace.assert_plan_empty();
     }
+}
+
+/// Six licenses and four boundaries, each bound to one of the licenses, all named after
+/// `name`.
+fn licenses_and_boundaries(name: &str) -> String {
+    format!(
+        "resource \"hipaa_license\" \"many\" {{\n  count   = 6\n  \
+         name    = \"{name}-${{count.index}}\"\n  version = \"1\"\n}}\n\n\
+         resource \"hipaa_boundary\" \"many\" {{\n  count      = 4\n  \
+         license_id = hipaa_license.many[count.index].id\n  \
+         name       = \"{name}-b${{count.index}}\"\n  regions    = [\"us-east-1\"]\n}}\n"
+    )
 }
 
 /// The diagnostics of a run made with `-json`, in the order Terraform reported them.
@@ -857,5 +933,160 @@ fn a_ledger_bucket_without_sse_kms_is_refused_with_the_reason() {
     assert!(
         flat.contains("s3://acme-plain: the bucket has default encryption AES256, not SSE-KMS"),
         "{run:?}"
+    );
+}
+
+/// splitmix64: kill moments that can be replayed from the seed printed with a failure.
+struct KillMoments(u64);
+
+impl KillMoments {
+    fn next_millis(&mut self, low: u64, high: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        low + (z ^ (z >> 31)) % (high - low)
+    }
+}
+
+/// The providers running now that `terraform` (pid `host`) launched, by pid, with their socket
+/// directories. A provider names its socket directory after its pid; the parent pid in
+/// `/proc` confirms it is this run's.
+fn providers_of(host: u32, sockets: &Path) -> Vec<(u32, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(sockets) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let name = path.file_name()?.to_str()?.to_string();
+            let pid: u32 = name
+                .strip_prefix("hipaa-plugin-")?
+                .split('-')
+                .next()?
+                .parse()
+                .ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name may hold spaces; the fields after its closing parenthesis don't.
+            let parent: u32 = stat
+                .rsplit(')')
+                .next()?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (parent == host).then_some((pid, path))
+        })
+        .collect()
+}
+
+/// How many records (and files being written) the ledger directory holds now.
+fn record_count(ledger_dir: &Path) -> usize {
+    std::fs::read_dir(ledger_dir).map_or(0, |entries| entries.count())
+}
+
+/// Waits (bounded) until `path` is gone; whether it went.
+fn wait_until_gone(path: &Path) -> bool {
+    for _ in 0..200 {
+        if !path.exists() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn applies_killed_at_random_moments_leave_a_whole_ledger_that_a_clean_apply_completes() {
+    if !terraform_available() {
+        return;
+    }
+    let mut workspace = Workspace::new("killed");
+    let sockets = workspace.dir.join("sockets");
+    std::fs::create_dir_all(&sockets).unwrap();
+    workspace
+        .env
+        .push(("PLUGIN_UNIX_SOCKET_DIR", sockets.display().to_string()));
+    let seed = std::env::var("HIPAA_KILL_SEED")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    let replay = format!("replay with HIPAA_KILL_SEED={seed}");
+    let mut moments = KillMoments(seed);
+
+    // Each round renames everything, so each apply replaces every object: retirements and
+    // creations are being recorded whenever the kill comes.
+    for round in 0..6 {
+        workspace.write_config(&licenses_and_boundaries(&format!("round{round}")));
+        let mut terraform = workspace
+            .command(&["apply", "-auto-approve", "-input=false"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let host = terraform.id();
+        // The moment is random within the stretch that matters: once the first record of this
+        // apply is written, while the others are being written.
+        let recorded = record_count(&workspace.ledger_dir());
+        while record_count(&workspace.ledger_dir()) == recorded
+            && terraform.try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let delay = moments.next_millis(0, 150);
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+
+        // Even rounds kill the provider Terraform is talking to, odd rounds Terraform itself.
+        let providers = providers_of(host, &sockets);
+        let kill_provider = round % 2 == 0 && !providers.is_empty();
+        if kill_provider {
+            for (pid, _) in &providers {
+                let killed = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                assert!(killed.success(), "round {round}: kill {pid}; {replay}");
+            }
+        } else {
+            terraform.kill().unwrap();
+        }
+        terraform.wait().unwrap();
+
+        for (pid, socket_dir) in providers {
+            if kill_provider {
+                // Killed, it could not remove its socket directory.
+                let _ = std::fs::remove_dir_all(socket_dir);
+            } else {
+                // Its host gone, a provider stops by itself.
+                assert!(
+                    wait_until_gone(&socket_dir),
+                    "round {round}: provider {pid} outlived terraform; {replay}"
+                );
+            }
+        }
+        if workspace.ledger_dir().exists() {
+            let report = hipaa_ledger::verify(&workspace.ledger_dir()).unwrap();
+            assert!(
+                report.is_intact(),
+                "round {round}, killed after {delay} ms: {:?}; {replay}",
+                report.problems
+            );
+        }
+    }
+
+    // A clean apply converges, and every object in the state has its record.
+    workspace.apply();
+    workspace.assert_plan_empty();
+    let report = hipaa_ledger::verify(&workspace.ledger_dir()).unwrap();
+    assert!(report.is_intact(), "{:?}; {replay}", report.problems);
+    assert_eq!(
+        assert_state_recorded(&workspace, &workspace.ledger_dir()),
+        10,
+        "{replay}"
     );
 }
