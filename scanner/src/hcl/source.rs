@@ -54,8 +54,12 @@ pub(crate) fn read_text(path: &Path, display: &Path) -> Result<String, InputErro
             ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|err| InputError::new(display, format!("cannot read the file: {err}")))?;
+    let bytes = std::fs::read(path).map_err(|err| {
+        InputError::new(
+            display,
+            format!("cannot read the file: {err}; expected a readable Terraform file"),
+        )
+    })?;
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {

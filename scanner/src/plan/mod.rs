@@ -298,7 +298,7 @@ fn parse_error(
             json_message(&error)
         )),
         Category::Syntax if is_too_deep(&error) => located(format!(
-            "{}values nested deeper than a Terraform plan has (at most 128 levels are read)",
+            "{}values nested deeper than a Terraform plan has; expected at most 128 levels",
             within(field())
         )),
         Category::Syntax => located(format!("not valid JSON: {}", json_message(&error))),
