@@ -899,7 +899,7 @@ fn json_that_is_not_a_plan() {
     plan(
         "resource-changes-not-a-list",
         "{\n  \"format_version\": \"1.2\",\n  \"planned_values\": {},\n  \"resource_changes\": {}\n}\n",
-        line(4).or_field("resource_changes"),
+        Place::Field("resource_changes"),
         "expected a list",
     );
     let mut field = |name: &'static str, text: &str, path: &'static str, says: &'static str| {
@@ -993,16 +993,6 @@ fn json_that_is_not_a_plan() {
         "expected a map",
     );
     assert_all_refused(&cases);
-}
-
-impl Place {
-    /// A line, and the field a plan error must name as well.
-    fn or_field(self, path: &'static str) -> Place {
-        match self {
-            Place::At(_) => Place::Field(path),
-            other => other,
-        }
-    }
 }
 
 /// Inputs sized to exhaust a careless loader: deep nesting, multi-megabyte strings, thousands
