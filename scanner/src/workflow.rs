@@ -177,12 +177,14 @@ fn starts_with(path: &Path, magic: &[u8]) -> bool {
         .is_ok_and(|()| head == magic)
 }
 
+/// Why a named path cannot be read, and what a path to scan should be.
 fn describe_io(error: &io::Error) -> String {
-    match error.kind() {
+    let why = match error.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => error.to_string(),
-    }
+    };
+    format!("{why}; expected a readable directory of .tf files, .tf file or plan .json file")
 }
 
 /// The configurations the paths stand for, each once, in the order named.

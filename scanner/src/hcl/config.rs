@@ -165,7 +165,22 @@ impl ModuleConfig {
                     display.display()
                 ));
             } else if name.ends_with(".tf") {
-                let (file, body) = parse_file(&dir.join(name), &display)?;
+                let path = dir.join(name);
+                // A named pipe would block the scan until something writes to it, and a
+                // device could be read forever. A symbolic link to a directory is skipped, as
+                // directories are.
+                match std::fs::metadata(&path) {
+                    Ok(meta) if meta.is_dir() => continue,
+                    Ok(meta) if !meta.is_file() => {
+                        return Err(InputError::new(
+                            &display,
+                            "not a regular file (a named pipe, socket or device); expected a \
+                             Terraform source file",
+                        ))
+                    }
+                    _ => {}
+                }
+                let (file, body) = parse_file(&path, &display)?;
                 config.add_file(file, body)?;
             }
         }
@@ -185,6 +200,21 @@ impl ModuleConfig {
     }
 
     fn add_file(&mut self, file: SourceFile, body: Body) -> Result<(), InputError> {
+        // Terraform takes only blocks at the top of a file; an argument there is most often a
+        // block whose `{` was forgotten, and dropping it would scan less than was written.
+        if let Some(argument) = body.attributes().next() {
+            let line = file.line(argument.key.span()).unwrap_or(1);
+            return Err(InputError::new(
+                &file.display,
+                format!(
+                    "`{}` is an argument (`name = value`) outside any block; expected a block \
+                     here, such as `resource \"type\" \"name\" {{ ... }}` or `locals {{ ... }}`",
+                    argument.key.as_str()
+                ),
+            )
+            .at_line(line));
+        }
+
         let index = self.files.len();
         for block in body.into_blocks() {
             let line = file.line(block.ident.span()).unwrap_or(1);

@@ -10,15 +10,17 @@
 use super::blocks::eval_resource_body;
 use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl};
 use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
+use super::source::SourceFile;
 use super::source::{display_join, normalize, original_object_key};
-use super::val::Val;
+use super::val::{Kind, Val};
 use super::vars;
 use crate::error::InputError;
 use crate::model::{InstanceKey, Location, Mode, Project, ProviderRef, Resource, SkippedModule};
 use crate::suppress::{SuppressionComment, Target};
 use hcl_edit::expr::{Expression, ObjectKey, Traversal, TraversalOperator};
-use hcl_edit::structure::Body;
+use hcl_edit::structure::{Attribute, Body};
 use hcl_edit::visit::{visit_traversal, Visit};
+use hcl_edit::Span;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -185,7 +187,7 @@ impl Loader {
                     let value = Evaluator::new(frame, &self.shared).eval(&decl.value);
                     frame.locals.insert(decl.name.clone(), value);
                 }
-                Node::Resource(i) => self.eval_resource(frame, &config.resources[i]),
+                Node::Resource(i) => self.eval_resource(frame, &config.resources[i])?,
                 Node::Module(i) => self.eval_module_call(frame, &config.modules[i])?,
                 Node::Output(i) => {
                     // The root module's outputs are read by no one.
@@ -227,38 +229,48 @@ impl Loader {
             .insert((decl.name.clone(), decl.alias.clone()), provider);
     }
 
-    /// The instances a block's `count` or `for_each` asks for.
-    fn expand(&self, frame: &Frame, body: &Body) -> Expansion {
+    /// The instances a block's `count` or `for_each` asks for. A value Terraform rejects is an
+    /// error naming the argument's line; a value not known before apply is not (see
+    /// [`Expansion::Unexpanded`]).
+    fn expand(
+        &self,
+        frame: &Frame,
+        body: &Body,
+        file: &SourceFile,
+    ) -> Result<Expansion, InputError> {
         let count = body.get_attribute("count");
         let for_each = body.get_attribute("for_each");
+        let refuse = |attribute: &Attribute, message: String| {
+            let line = file.line(attribute.span()).unwrap_or(1);
+            InputError::new(&file.display, message).at_line(line)
+        };
         match (count, for_each) {
-            (None, None) => Expansion::Single,
-            (Some(_), Some(_)) => {
-                Expansion::Unexpanded("has both `count` and `for_each`, which Terraform rejects")
-            }
+            (None, None) => Ok(Expansion::Single),
+            (Some(_), Some(for_each)) => Err(refuse(
+                for_each,
+                "`count` and `for_each` are both set; expected at most one of them".to_string(),
+            )),
             (Some(count), None) => {
                 let value = Evaluator::new(frame, &self.shared).eval(&count.value);
-                if value.is_blocked() {
-                    return Expansion::Unexpanded("`count` is not known before apply");
-                }
-                match value.as_number() {
-                    Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_INSTANCES as f64 => {
-                        Expansion::Count(n as usize)
-                    }
-                    Some(n) if n > MAX_INSTANCES as f64 => {
-                        Expansion::Unexpanded("`count` is larger than the scanner expands")
-                    }
-                    _ => Expansion::Unexpanded("`count` is not a whole number"),
-                }
+                count_instances(&value).map_err(|why| refuse(count, format!("`count` {why}")))
             }
             (None, Some(for_each)) => {
+                if let Expression::Array(items) = &for_each.value {
+                    if !items.is_empty() {
+                        return Err(refuse(
+                            for_each,
+                            format!("`for_each` is a list; {FOR_EACH_EXPECTED} (toset(...))"),
+                        ));
+                    }
+                }
                 let value = Evaluator::new(frame, &self.shared).eval(&for_each.value);
                 for_each_instances(&value)
+                    .map_err(|why| refuse(for_each, format!("`for_each` {why}")))
             }
         }
     }
 
-    fn eval_resource(&mut self, frame: &mut Frame, decl: &ResourceDecl) {
+    fn eval_resource(&mut self, frame: &mut Frame, decl: &ResourceDecl) -> Result<(), InputError> {
         let config = frame.config.clone();
         let file = &config.files[decl.file];
         let local_address = match decl.mode {
@@ -274,7 +286,7 @@ impl Loader {
             self.note_suppressions(target, &file.display, &decl.suppressions);
         }
         let provider = provider_for(frame, decl);
-        let expansion = self.expand(frame, &decl.body);
+        let expansion = self.expand(frame, &decl.body, file)?;
         let (instances, keys) = expansion.instances(&self.shared, &config_address);
 
         let mut objects = Vec::with_capacity(instances.len());
@@ -310,6 +322,7 @@ impl Loader {
             resource_key(decl.mode, &decl.resource_type, &decl.name),
             (value, keys),
         );
+        Ok(())
     }
 
     fn eval_module_call(
@@ -358,13 +371,20 @@ impl Loader {
             }
         };
         let canonical_dir = canonical(&dir);
+        // Terraform installs the whole tree of modules before planning, whatever `count` says,
+        // so a module that includes itself is never valid: `terraform init` recurses until it
+        // fails.
         if frame.ancestors.contains(&canonical_dir) {
-            skip(
-                self,
-                frame,
-                "the module calls itself; it was scanned once".to_string(),
-            );
-            return Ok(());
+            return Err(InputError::new(
+                &config.files[decl.file].display,
+                format!(
+                    "module \"{}\" calls {source}, which is this module or one that calls it, so \
+                     the module includes itself; expected a source outside the chain of calling \
+                     modules",
+                    decl.name
+                ),
+            )
+            .at_line(decl.line));
         }
         if frame.ancestors.len() >= MAX_MODULE_DEPTH {
             skip(
@@ -377,7 +397,7 @@ impl Loader {
         let child_config = self.config_for(&dir, &display)?;
 
         let providers = child_providers(frame, &decl.body);
-        let expansion = self.expand(frame, &decl.body);
+        let expansion = self.expand(frame, &decl.body, &config.files[decl.file])?;
         let (instances, keys) = expansion.instances(&self.shared, &call_address);
         let mut call_names = frame.call_names.clone();
         call_names.push(decl.name.clone());
@@ -605,46 +625,119 @@ enum Expansion {
     Count(usize),
     /// Keys and `each.value`s.
     ForEach(Vec<(String, Val)>),
-    /// Why the instances could not be known.
+    /// Why the instances could not be known: the value depends on something not known before
+    /// apply, or is sensitive. Not an error: a reusable module's `for_each` over a variable
+    /// with no default is how modules are written, and it still gets one instance scanned.
     Unexpanded(&'static str),
 }
 
-/// The instances of a `for_each` value: the keys of a map, or the strings of a set.
-fn for_each_instances(value: &Val) -> Expansion {
-    if value.is_blocked() {
-        return Expansion::Unexpanded("`for_each` is not known before apply");
+/// What `for_each` must be, as its errors say.
+const FOR_EACH_EXPECTED: &str = "expected a map, or a set of strings";
+
+/// What an argument Terraform rejects because of the scanner's limits or a failed expression
+/// evaluated to, for its error.
+const NOT_EVALUATED: &str = "is an expression Terraform rejects, or one building a value larger \
+                             than the scanner evaluates (1048576 elements, 16 MiB strings)";
+
+/// The instances of a `count` value; an error says what is wrong with it, after "`count` ".
+fn count_instances(value: &Val) -> Result<Expansion, String> {
+    const EXPECTED: &str = "expected a whole number, 0 or more";
+    if matches!(value.kind, Kind::Error) {
+        return Err(format!("{NOT_EVALUATED}; {EXPECTED}"));
     }
+    if value.is_blocked() {
+        return Ok(Expansion::Unexpanded("`count` is not known before apply"));
+    }
+    match value.as_number() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_INSTANCES as f64 => {
+            Ok(Expansion::Count(n as usize))
+        }
+        Some(n) if n > MAX_INSTANCES as f64 => Err(format!(
+            "is {}, more instances than the scanner expands; expected at most {MAX_INSTANCES}",
+            super::val::format_number(n)
+        )),
+        Some(n) => Err(format!("is {}; {EXPECTED}", super::val::format_number(n))),
+        None => Err(format!("is {}; {EXPECTED}", kind_name(value))),
+    }
+}
+
+/// The instances of a `for_each` value: the keys of a map, or the strings of a set. An error
+/// says what is wrong with it, after "`for_each` ".
+///
+/// Lists and sets are one kind of value here, so `["a", "b"]` written out is refused by
+/// [`Loader::expand`], and a list built otherwise is taken as the set Terraform would need.
+fn for_each_instances(value: &Val) -> Result<Expansion, String> {
+    if matches!(value.kind, Kind::Error) {
+        return Err(format!("{NOT_EVALUATED}; {FOR_EACH_EXPECTED}"));
+    }
+    if value.is_blocked() {
+        return Ok(Expansion::Unexpanded(
+            "`for_each` is not known before apply",
+        ));
+    }
+    let too_many = |len: usize| {
+        format!(
+            "has {len} elements, more instances than the scanner expands; expected at most \
+             {MAX_INSTANCES}"
+        )
+    };
     if let Some(map) = value.as_map() {
         if map.len() > MAX_INSTANCES {
-            return Expansion::Unexpanded("`for_each` has more elements than the scanner expands");
+            return Err(too_many(map.len()));
         }
-        return Expansion::ForEach(
+        return Ok(Expansion::ForEach(
             map.iter()
                 .map(|(k, v)| (k.clone(), v.clone().with_refs(&value.refs)))
                 .collect(),
-        );
+        ));
     }
     let Some(items) = value.as_list() else {
-        return Expansion::Unexpanded("`for_each` is neither a map nor a set of strings");
+        return Err(format!("is {}; {FOR_EACH_EXPECTED}", kind_name(value)));
     };
     if items.len() > MAX_INSTANCES {
-        return Expansion::Unexpanded("`for_each` has more elements than the scanner expands");
+        return Err(too_many(items.len()));
     }
+    // Terraform makes a set of strings of a set mixing strings with numbers or booleans, but
+    // keeps a set of only numbers as numbers, which `for_each` refuses.
+    let has_string = items.iter().any(|item| item.as_str().is_some());
     let mut keys: BTreeMap<String, Val> = BTreeMap::new();
     for item in items {
         if item.is_blocked() {
-            return Expansion::Unexpanded("`for_each` is not known before apply");
+            return Ok(Expansion::Unexpanded(
+                "`for_each` is not known before apply",
+            ));
         }
-        match item.as_str() {
-            Some(key) => {
-                keys.insert(key.to_string(), item.clone().with_refs(&value.refs));
+        let key = match &item.kind {
+            Kind::String(key) => key.to_string(),
+            Kind::Number(_) | Kind::Bool(_) if has_string => item.to_text().unwrap_or_default(),
+            _ => {
+                return Err(format!(
+                    "is a set holding {}; {FOR_EACH_EXPECTED}",
+                    kind_name(item)
+                ))
             }
-            None => {
-                return Expansion::Unexpanded("`for_each` is neither a map nor a set of strings")
-            }
-        }
+        };
+        keys.insert(
+            key.clone(),
+            Val::string(key)
+                .with_refs(&item.refs)
+                .with_refs(&value.refs),
+        );
     }
-    Expansion::ForEach(keys.into_iter().collect())
+    Ok(Expansion::ForEach(keys.into_iter().collect()))
+}
+
+/// A value's kind as an error names it ("a string").
+fn kind_name(value: &Val) -> &'static str {
+    match value.kind {
+        Kind::Null => "null",
+        Kind::Bool(_) => "a boolean",
+        Kind::Number(_) => "a number",
+        Kind::String(_) => "a string",
+        Kind::List(_) => "a list",
+        Kind::Map(_) => "a map",
+        Kind::Unknown | Kind::Sensitive | Kind::AnyOf(_) | Kind::Error => "not known",
+    }
 }
 
 /// One instance to evaluate: its key and what `each` and `count` are in it.

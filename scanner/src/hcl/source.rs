@@ -54,8 +54,12 @@ pub(crate) fn read_text(path: &Path, display: &Path) -> Result<String, InputErro
             ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|err| InputError::new(display, format!("cannot read the file: {err}")))?;
+    let bytes = std::fs::read(path).map_err(|err| {
+        InputError::new(
+            display,
+            format!("cannot read the file: {err}; expected a readable Terraform file"),
+        )
+    })?;
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {
@@ -215,12 +219,44 @@ fn syntax_error(
             "; expected a closing `}`, `]` or `)` for one opened above before the file ends"
         }
     };
+    let expectation = match err.message().strip_suffix(UNEXPECTED) {
+        Some(label) => format!("; {}", missing_expectation(label)),
+        None => String::new(),
+    };
     let (line, column) = line_and_column(text, offset);
     InputError::new(
         display,
-        format!("HCL syntax error: {}{hint}", err.message()),
+        format!("HCL syntax error: {}{expectation}{hint}", err.message()),
     )
     .at(to_u32(line), to_u32(column))
+}
+
+/// How the parser ends a message when it has no expectation to offer.
+const UNEXPECTED: &str = "unexpected token";
+
+/// What was expected where the parser says only "unexpected token", by the label it gives
+/// ("invalid unicode 4-digit hex code; "). Without a label, it stopped between two top-level
+/// items: a `}`, `]` or `)` with nothing open, or text that starts neither an argument nor a
+/// block.
+fn missing_expectation(label: &str) -> &'static str {
+    const BY_LABEL: &[(&str, &str)] = &[
+        (
+            "4-digit hex code",
+            "expected 4 hexadecimal digits after `\\u`",
+        ),
+        (
+            "8-digit hex code",
+            "expected 8 hexadecimal digits after `\\U`",
+        ),
+    ];
+    BY_LABEL
+        .iter()
+        .find(|(name, _)| label.contains(name))
+        .map_or(
+            "expected an argument (`name = value`), a block (`type \"label\" { ... }`) or the \
+             end of the file; is a closing bracket left over?",
+            |(_, expected)| expected,
+        )
 }
 
 /// The 1-based line and column (in characters) of a byte offset.

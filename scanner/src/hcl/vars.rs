@@ -11,7 +11,7 @@ use super::source::{display_join, parse_file, read_text};
 use super::types::{convert, misfit};
 use super::val::Val;
 use super::HclOptions;
-use crate::error::InputError;
+use crate::error::{json_message, InputError};
 use hcl_edit::structure::Structure;
 use hcl_edit::Span;
 use std::collections::HashMap;
@@ -184,15 +184,23 @@ fn read_values_file(
 fn read_json_values(path: &Path, display: &Path) -> Result<HashMap<String, Val>, InputError> {
     let text = read_text(path, display)?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
-        InputError::new(display, format!("invalid JSON: {err}")).at(
-            u32::try_from(err.line()).unwrap_or(u32::MAX),
-            u32::try_from(err.column()).unwrap_or(u32::MAX),
+        InputError::new(display, format!("not valid JSON: {}", json_message(&err))).at(
+            u32::try_from(err.line().max(1)).unwrap_or(u32::MAX),
+            u32::try_from(err.column().max(1)).unwrap_or(u32::MAX),
         )
     })?;
     let Some(object) = json.as_object() else {
+        // The place of the value that should have been the object: its first character.
+        let before = text.len() - text.trim_start().len();
+        let line = 1 + text[..before].matches('\n').count();
+        let column = 1 + before - text[..before].rfind('\n').map_or(0, |i| i + 1);
         return Err(InputError::new(
             display,
             "expected a JSON object of variable names and values",
+        )
+        .at(
+            u32::try_from(line).unwrap_or(u32::MAX),
+            u32::try_from(column).unwrap_or(u32::MAX),
         ));
     };
     Ok(object

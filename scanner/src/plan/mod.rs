@@ -18,7 +18,7 @@ mod schema;
 mod stream;
 mod values;
 
-use crate::error::InputError;
+use crate::error::{json_message, InputError};
 use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
 use crate::value::Value;
 use references::{module_address, module_steps, ModuleConfig, Resolver};
@@ -295,13 +295,13 @@ fn parse_error(
         ),
         Category::Eof => located(format!(
             "the JSON ends early (is the file truncated?): {}",
-            bare_message(&error)
+            json_message(&error)
         )),
         Category::Syntax if is_too_deep(&error) => located(format!(
-            "{}values nested deeper than a Terraform plan has (at most 128 levels are read)",
+            "{}values nested deeper than a Terraform plan has; expected at most 128 levels",
             within(field())
         )),
-        Category::Syntax => located(format!("not valid JSON: {}", bare_message(&error))),
+        Category::Syntax => located(format!("not valid JSON: {}", json_message(&error))),
         Category::Data => match within(field()) {
             at if at.is_empty() => {
                 located(format!("not a Terraform plan: {}", bare_message(&error)))

@@ -10,7 +10,7 @@
 //! Terraform's output that is `planned_values`.
 
 use super::schema::{Action, Configuration, IndexKey};
-use super::values::{Marks, PlanValue};
+use super::values::{Marks, PlanAttributes};
 use crate::value::Value;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
@@ -504,7 +504,7 @@ impl<'de> Visitor<'de> for StateResourceSeed<'_> {
                     if skip {
                         map.next_value::<IgnoredAny>()?;
                     } else {
-                        values = Some(map.next_value::<PlanValue>()?.0);
+                        values = Some(map.next_value::<PlanAttributes>()?.0);
                     }
                 }
                 Field::SensitiveValues => sensitive = map.next_value()?,
@@ -687,7 +687,7 @@ impl<'de> Visitor<'de> for ChangeSeed {
             match key {
                 Field::Actions => actions = Some(map.next_value()?),
                 Field::After if !self.skip_after => {
-                    parts.after = Some(map.next_value::<PlanValue>()?.0)
+                    parts.after = Some(map.next_value::<PlanAttributes>()?.0)
                 }
                 Field::AfterUnknown => parts.unknown = map.next_value()?,
                 Field::AfterSensitive => parts.sensitive = map.next_value()?,

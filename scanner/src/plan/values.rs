@@ -129,6 +129,36 @@ impl<'de> Deserialize<'de> for PlanValue {
     }
 }
 
+/// The values of one resource instance: an object, or `null` for a change that leaves none.
+/// Anything else is not what Terraform writes, and is refused with its place in the file.
+pub struct PlanAttributes(pub Value);
+
+impl<'de> Deserialize<'de> for PlanAttributes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlanAttributes, D::Error> {
+        deserializer
+            .deserialize_any(AttributesVisitor)
+            .map(PlanAttributes)
+    }
+}
+
+struct AttributesVisitor;
+
+impl<'de> Visitor<'de> for AttributesVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of attribute values")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Value, A::Error> {
+        ValueVisitor.visit_map(access)
+    }
+}
+
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
@@ -197,31 +227,16 @@ impl<'de> Visitor<'de> for MarksVisitor {
     type Value = Marks;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a tree of `true` markers")
+        f.write_str("a tree of `true` and `false` markers")
     }
 
     fn visit_bool<E: de::Error>(self, b: bool) -> Result<Marks, E> {
         Ok(if b { Marks::All } else { Marks::None })
     }
 
-    /// Anything but `true`, a list or an object marks nothing.
+    /// `null` marks nothing. Numbers and strings, which Terraform never writes here, are
+    /// refused: a marker tree that cannot be read could hide a sensitive value.
     fn visit_unit<E: de::Error>(self) -> Result<Marks, E> {
-        Ok(Marks::None)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Marks, E> {
-        Ok(Marks::None)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Marks, E> {
-        Ok(Marks::None)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Marks, E> {
-        Ok(Marks::None)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Marks, E> {
         Ok(Marks::None)
     }
 

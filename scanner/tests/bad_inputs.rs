@@ -1,0 +1,1155 @@
+//! Bad input, run through the real `hipaa` binary: every case must end with exit code 2 and an
+//! error naming the file, the place in it and what was expected, with no panic, within bounded
+//! memory.
+//!
+//! Each child runs with its address space limited (so a memory blow-up aborts it, which fails
+//! the case) and under a generous kill guard (so a hang fails the case instead of blocking CI;
+//! the guard is not a timed assertion, it only turns "never ends" into a failure). Inputs are
+//! built in a temporary directory per test; nothing large is committed.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The address space a scan may use: far above what any case needs (tens of MiB), far below
+/// what a runaway allocation reaches.
+const MEMORY_LIMIT_BYTES: u64 = 2 << 30;
+
+/// When a scan that has not ended is killed. Debug builds take seconds on the largest inputs.
+const KILL_AFTER: Duration = Duration::from_secs(180);
+
+/// What a scan of bad input printed and how it ended.
+struct Outcome {
+    status: Option<ExitStatus>,
+    stderr: String,
+}
+
+fn run_hipaa(args: &[OsString]) -> Outcome {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hipaa"));
+    command
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT_BYTES,
+                rlim_max: MEMORY_LIMIT_BYTES,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("the hipaa binary starts");
+
+    // Read stderr on a thread, so that a child writing a lot cannot block on a full pipe.
+    let mut pipe = child.stderr.take().expect("stderr is piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = pipe.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            break Some(status);
+        }
+        if started.elapsed() > KILL_AFTER {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Outcome {
+        status,
+        stderr: reader.join().unwrap_or_default(),
+    }
+}
+
+/// Where in the named file the error must point.
+enum Place {
+    /// This text right after the file's path, e.g. `:4:1: `.
+    At(String),
+    /// Some line, `:N`, right after the file's path (where the exact column is the parser's
+    /// business, such as the first bad byte of random data).
+    SomeLine,
+    /// A field of a plan: ``in `resource_changes[0].address` `` and a line.
+    Field(&'static str),
+    /// Nothing to point into: a directory, a command-line flag. The reason is the comment.
+    Whole,
+}
+
+fn at(line: u32, column: u32) -> Place {
+    Place::At(format!(":{line}:{column}: "))
+}
+
+fn line(line: u32) -> Place {
+    Place::At(format!(":{line}: "))
+}
+
+/// This line and some column: where the parser's column says little.
+fn on_line(line: u32) -> Place {
+    Place::At(format!(":{line}:"))
+}
+
+/// One bad input and what its error must say.
+struct Case {
+    name: &'static str,
+    args: Vec<OsString>,
+    /// The file (or flag) the error must name.
+    names: String,
+    place: Place,
+    /// Phrases the error must contain besides an expectation.
+    says: Vec<&'static str>,
+}
+
+impl Case {
+    fn new(name: &'static str, args: Vec<OsString>, names: impl AsRef<Path>, place: Place) -> Case {
+        Case {
+            name,
+            args,
+            names: names.as_ref().display().to_string(),
+            place,
+            says: Vec::new(),
+        }
+    }
+
+    fn saying(mut self, phrase: &'static str) -> Case {
+        self.says.push(phrase);
+        self
+    }
+}
+
+/// True when the text says what was expected: "expected ..." that is not "unexpected", or
+/// clap's "possible values" for a flag.
+fn says_what_was_expected(text: &str) -> bool {
+    text.contains("possible values")
+        || text
+            .match_indices("expected")
+            .any(|(i, _)| !text[..i].ends_with("un") && !text[..i].ends_with("Un"))
+}
+
+/// Runs every case; returns one line per problem.
+fn problems(cases: &[Case]) -> Vec<String> {
+    let mut found = Vec::new();
+    for case in cases {
+        let outcome = run_hipaa(&case.args);
+        let stderr = &outcome.stderr;
+        let mut fail =
+            |why: String| found.push(format!("{}: {why}\n  stderr: {stderr}", case.name));
+        match outcome.status {
+            None => fail(format!("did not end within {} s", KILL_AFTER.as_secs())),
+            Some(status) if status.code() != Some(2) => fail(format!(
+                "exit code {:?}, signal {:?}, expected exit code 2",
+                status.code(),
+                status.signal()
+            )),
+            Some(_) => {}
+        }
+        if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
+            fail("panicked".to_string());
+        }
+        if !stderr.contains(&case.names) {
+            fail(format!("does not name {}", case.names));
+        }
+        let placed = match &case.place {
+            Place::At(text) => stderr.contains(&format!("{}{text}", case.names)),
+            Place::SomeLine => names_a_line(stderr, &case.names),
+            Place::Field(path) => {
+                names_a_line(stderr, &case.names) && stderr.contains(&format!("in `{path}`"))
+            }
+            Place::Whole => true,
+        };
+        if !placed {
+            fail("does not name the place".to_string());
+        }
+        if !says_what_was_expected(stderr) {
+            fail("does not say what was expected".to_string());
+        }
+        for phrase in &case.says {
+            if !stderr.contains(phrase) {
+                fail(format!("does not say {phrase:?}"));
+            }
+        }
+    }
+    found
+}
+
+/// `file:N` somewhere in the text.
+fn names_a_line(text: &str, file: &str) -> bool {
+    text.match_indices(file).any(|(i, _)| {
+        let rest = &text[i + file.len()..];
+        rest.strip_prefix(':')
+            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    })
+}
+
+fn assert_all_refused(cases: &[Case]) {
+    let found = problems(cases);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// A directory of its own for one test, removed when the test ends. Under cargo's directory
+/// for test files rather than the system's: creating ten thousand files in a crowded /tmp took
+/// longer than the whole rest of the suite.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("hipaa-bad-inputs-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// A folder `name` holding `main.tf` with this text; returns the folder.
+    fn tf(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+        let dir = self.0.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("main.tf"), text).unwrap();
+        dir
+    }
+
+    /// A file `name` with these bytes; returns its path.
+    fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scan(path: &Path) -> Vec<OsString> {
+    vec!["scan".into(), path.into()]
+}
+
+fn scan_with(path: &Path, extra: &[&str]) -> Vec<OsString> {
+    let mut args = scan(path);
+    args.extend(extra.iter().map(OsString::from));
+    args
+}
+
+/// A `main.tf` case: the folder is scanned and the error names its main.tf.
+fn tf_case(scratch: &Scratch, name: &'static str, text: &str, place: Place) -> Case {
+    let dir = scratch.tf(name, text);
+    Case::new(name, scan(&dir), dir.join("main.tf"), place)
+}
+
+#[test]
+fn hcl_syntax_errors() {
+    let scratch = Scratch::new("syntax");
+    let s = &scratch;
+    let cases = vec![
+        tf_case(
+            s,
+            "unclosed-block",
+            "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"x\"\n",
+            at(2, 15),
+        )
+        .saying("the file ends before"),
+        tf_case(
+            s,
+            "unclosed-string",
+            "locals {\n  name = \"abc\n}\n",
+            at(2, 3),
+        ),
+        tf_case(
+            s,
+            "unclosed-heredoc",
+            "locals {\n  text = <<EOT\nhello\n}\n",
+            at(3, 1),
+        )
+        .saying("heredoc end delimiter"),
+        tf_case(
+            s,
+            "bad-heredoc-marker",
+            "locals {\n  text = <<123\nhi\n123\n}\n",
+            at(2, 12),
+        ),
+        tf_case(
+            s,
+            "missing-equals",
+            "locals {\n  name \"x\"\n}\n",
+            on_line(2),
+        ),
+        tf_case(
+            s,
+            "invalid-identifier",
+            "locals {\n  1name = 1\n}\n",
+            at(2, 3),
+        ),
+        tf_case(
+            s,
+            "stray-closing-brace",
+            "locals {\n  a = 1\n}\n}\n",
+            at(4, 1),
+        )
+        .saying("closing bracket left over"),
+        tf_case(s, "stray-closing-bracket", "]\n", at(1, 1)),
+        tf_case(
+            s,
+            "exponent-without-digits",
+            "locals {\n  n = 1e\n}\n",
+            at(2, 9),
+        ),
+        tf_case(
+            s,
+            "unterminated-interpolation",
+            "locals {\n  s = \"${var.a\"\n}\n",
+            at(2, 15),
+        ),
+        tf_case(
+            s,
+            "empty-interpolation",
+            "locals {\n  s = \"${}\"\n}\n",
+            at(2, 10),
+        ),
+        tf_case(
+            s,
+            "unclosed-template-directive",
+            "locals {\n  s = \"%{if true}a\"\n}\n",
+            on_line(2),
+        ),
+        tf_case(
+            s,
+            "unknown-escape",
+            "locals {\n  s = \"\\q\"\n}\n",
+            at(2, 10),
+        )
+        .saying("escape"),
+        tf_case(
+            s,
+            "short-unicode-escape",
+            "locals {\n  s = \"\\u12\"\n}\n",
+            at(2, 10),
+        )
+        .saying("4 hexadecimal digits"),
+        tf_case(
+            s,
+            "object-missing-comma",
+            "locals {\n  o = {a = 1 b}\n}\n",
+            at(2, 14),
+        ),
+        tf_case(s, "dangling-traversal", "locals {\n  x = a.\n}\n", at(3, 1)),
+        tf_case(
+            s,
+            "two-values-on-a-line",
+            "locals {\n  x = 1 2\n}\n",
+            at(2, 9),
+        ),
+        tf_case(
+            s,
+            "repeated-argument",
+            "locals {\n  a = 1\n  a = 2\n}\n",
+            at(3, 3),
+        )
+        .saying("redefined attribute"),
+        tf_case(
+            s,
+            "repeated-resource",
+            "resource \"aws_s3_bucket\" \"b\" {}\nresource \"aws_s3_bucket\" \"b\" {}\n",
+            line(2),
+        )
+        .saying("declared twice"),
+        tf_case(
+            s,
+            "repeated-variable",
+            "variable \"a\" {}\nvariable \"a\" {}\n",
+            line(2),
+        )
+        .saying("declared twice"),
+        tf_case(
+            s,
+            "resource-with-one-label",
+            "resource \"aws_s3_bucket\" {\n}\n",
+            line(1),
+        )
+        .saying("two labels"),
+        tf_case(
+            s,
+            "argument-where-a-block-is-expected",
+            "locals {\n  a = 1\n}\nvariable = \"x\"\n",
+            line(4),
+        )
+        .saying("outside any block"),
+    ];
+    assert_all_refused(&cases);
+}
+
+/// Random bytes, the same on every run (xorshift), with the bytes UTF-8 never uses.
+fn binary_bytes(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut bytes: Vec<u8> = (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    bytes[len / 2] = 0xff;
+    bytes
+}
+
+#[test]
+fn files_that_cannot_be_read_as_terraform() {
+    let scratch = Scratch::new("files");
+    let root = &scratch.0;
+    let mut cases = Vec::new();
+
+    let dir = scratch.tf("binary", binary_bytes(4096));
+    cases.push(
+        Case::new(
+            "binary-data",
+            scan(&dir),
+            dir.join("main.tf"),
+            Place::SomeLine,
+        )
+        .saying("not valid UTF-8"),
+    );
+
+    let mut text = b"locals {\n  a = 1\n  b = \"caf".to_vec();
+    text.extend_from_slice(&[0xc3, 0x28]);
+    text.extend_from_slice(b"\"\n}\n");
+    let dir = scratch.tf("invalid-utf8", text);
+    cases.push(
+        Case::new(
+            "invalid-utf8-in-a-string",
+            scan(&dir),
+            dir.join("main.tf"),
+            at(3, 11),
+        )
+        .saying("not valid UTF-8"),
+    );
+
+    let dir = root.join("self-link");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink("main.tf", dir.join("main.tf")).unwrap();
+    cases.push(
+        Case::new(
+            "symlink-to-itself",
+            scan(&dir),
+            dir.join("main.tf"),
+            Place::Whole,
+        )
+        .saying("cannot read the file"),
+    );
+
+    let dir = root.join("dangling-link");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink("elsewhere.tf", dir.join("main.tf")).unwrap();
+    cases.push(
+        Case::new(
+            "symlink-to-nothing",
+            scan(&dir),
+            dir.join("main.tf"),
+            Place::Whole,
+        )
+        .saying("cannot read the file"),
+    );
+
+    // A directory whose only way down leads back up: discovery must end, and say that there
+    // is nothing to scan. A directory has no line to point at.
+    let dir = root.join("loop");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", dir.join("sub/up")).unwrap();
+    std::fs::write(dir.join("sub/notes.txt"), "no terraform here").unwrap();
+    cases.push(
+        Case::new("directory-symlink-loop", scan(&dir), &dir, Place::Whole)
+            .saying("no Terraform files"),
+    );
+
+    // A named pipe would block a reader until something writes to it. A file has no line
+    // before it is read.
+    let dir = root.join("fifo");
+    std::fs::create_dir_all(&dir).unwrap();
+    make_fifo(&dir.join("main.tf"));
+    cases.push(
+        Case::new(
+            "named-pipe-as-main-tf",
+            scan(&dir),
+            dir.join("main.tf"),
+            Place::Whole,
+        )
+        .saying("not a regular file"),
+    );
+
+    // chmod 000 does not stop root (tests often run as root in containers). There, the same
+    // case is made unreadable the other way a file can be: a named pipe beside a good file.
+    let dir = root.join("unreadable");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.tf"), "locals {\n  a = 1\n}\n").unwrap();
+    let unreadable = dir.join("variables.tf");
+    std::fs::write(&unreadable, "variable \"a\" {}\n").unwrap();
+    set_mode(&unreadable, 0o000);
+    let case = Case::new("unreadable-file", scan(&dir), &unreadable, Place::Whole);
+    if std::fs::File::open(&unreadable).is_ok() {
+        std::fs::remove_file(&unreadable).unwrap();
+        make_fifo(&unreadable);
+        cases.push(case.saying("not a regular file"));
+    } else {
+        cases.push(case.saying("ermission denied"));
+    }
+
+    let missing = root.join("does-not-exist");
+    cases.push(
+        Case::new("nonexistent-path", scan(&missing), &missing, Place::Whole)
+            .saying("no such file or directory"),
+    );
+
+    let binary_plan = scratch.file("plan.out", b"PK\x03\x04\x14\x00\x00\x00binary plan");
+    cases.push(
+        Case::new(
+            "binary-plan",
+            scan(&binary_plan),
+            &binary_plan,
+            Place::Whole,
+        )
+        .saying("terraform show -json"),
+    );
+
+    assert_all_refused(&cases);
+    set_mode(&unreadable, 0o644);
+}
+
+fn make_fifo(path: &Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: the name is a valid C string that outlives the call.
+    let made = unsafe { libc::mkfifo(name.as_ptr(), 0o644) };
+    assert_eq!(made, 0, "mkfifo {}", path.display());
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+}
+
+#[test]
+fn modules_that_include_themselves() {
+    let scratch = Scratch::new("modules");
+    let mut cases = Vec::new();
+
+    let dir = scratch.tf("self", "module \"me\" {\n  source = \"./\"\n}\n");
+    cases.push(
+        Case::new(
+            "module-calls-itself",
+            scan(&dir),
+            dir.join("main.tf"),
+            line(1),
+        )
+        .saying("includes itself"),
+    );
+
+    let dir = scratch.tf("cycle", "module \"a\" {\n  source = \"./a\"\n}\n");
+    scratch.file(
+        "cycle/a/main.tf",
+        "module \"b\" {\n  source = \"../b\"\n}\n",
+    );
+    scratch.file(
+        "cycle/b/main.tf",
+        "locals {\n  x = 1\n}\n\nmodule \"a\" {\n  source = \"../a\"\n}\n",
+    );
+    cases.push(
+        Case::new(
+            "module-cycle-a-b-a",
+            scan(&dir),
+            dir.join("b/main.tf"),
+            line(5),
+        )
+        .saying("includes itself"),
+    );
+
+    let dir = scratch.tf("no-source", "module \"m\" {\n  count = 1\n}\n");
+    cases.push(
+        Case::new(
+            "module-without-source",
+            scan(&dir),
+            dir.join("main.tf"),
+            line(1),
+        )
+        .saying("no `source`"),
+    );
+
+    assert_all_refused(&cases);
+}
+
+/// A resource block with this meta-argument line.
+fn bucket_with(meta: &str) -> String {
+    format!("resource \"aws_s3_bucket\" \"b\" {{\n  {meta}\n  bucket = \"x\"\n}}\n")
+}
+
+#[test]
+fn count_and_for_each_terraform_rejects() {
+    let scratch = Scratch::new("expansion");
+    let s = &scratch;
+    let map_or_set = "expected a map, or a set of strings";
+    let whole_number = "expected a whole number";
+    let cases = vec![
+        tf_case(
+            s,
+            "for-each-list",
+            &bucket_with("for_each = [\"a\", \"b\"]"),
+            line(2),
+        )
+        .saying(map_or_set),
+        tf_case(
+            s,
+            "for-each-string",
+            &bucket_with("for_each = \"abc\""),
+            line(2),
+        )
+        .saying(map_or_set),
+        tf_case(s, "for-each-number", &bucket_with("for_each = 3"), line(2)).saying(map_or_set),
+        tf_case(s, "for-each-null", &bucket_with("for_each = null"), line(2)).saying(map_or_set),
+        tf_case(
+            s,
+            "for-each-set-of-numbers",
+            &bucket_with("for_each = toset([1, 2])"),
+            line(2),
+        )
+        .saying("a set holding a number"),
+        // Terraform's own range() stops at 1024 values; the scanner's limit is higher but
+        // still far below ten million, and is reached without building the collection.
+        tf_case(
+            s,
+            "for-each-huge-collection",
+            &bucket_with("for_each = toset([for i in range(10000000) : tostring(i)])"),
+            line(2),
+        )
+        .saying("larger than the scanner evaluates"),
+        tf_case(s, "count-negative", &bucket_with("count = -1"), line(2)).saying(whole_number),
+        tf_case(s, "count-fraction", &bucket_with("count = 1.5"), line(2)).saying(whole_number),
+        tf_case(s, "count-text", &bucket_with("count = \"many\""), line(2)).saying(whole_number),
+        tf_case(
+            s,
+            "count-huge",
+            &bucket_with("count = 100000000000"),
+            line(2),
+        )
+        .saying("expected at most 100000"),
+        tf_case(
+            s,
+            "count-and-for-each",
+            "resource \"aws_s3_bucket\" \"b\" {\n  count    = 1\n  for_each = {a = 1}\n}\n",
+            line(3),
+        )
+        .saying("expected at most one of them"),
+        tf_case(
+            s,
+            "module-count-negative",
+            "module \"m\" {\n  source = \"./m\"\n  count  = -2\n}\n",
+            line(3),
+        )
+        .saying(whole_number),
+    ];
+    std::fs::create_dir_all(scratch.0.join("module-count-negative/m")).unwrap();
+    assert_all_refused(&cases);
+}
+
+/// What people scan every day must keep scanning: `for_each` over a variable without a
+/// default (a reusable module) and keys taken from attributes known only after apply (valid
+/// once the resource exists). Both give one instance and a note, not an error.
+#[test]
+fn for_each_not_known_before_apply_keeps_scanning() {
+    let scratch = Scratch::new("unknown-expansion");
+    let reusable = scratch.tf(
+        "reusable",
+        "variable \"names\" {\n  type = set(string)\n}\n\n\
+         resource \"aws_s3_bucket\" \"b\" {\n  for_each = var.names\n  bucket   = each.key\n}\n",
+    );
+    let computed_keys = scratch.tf(
+        "computed-keys",
+        "resource \"random_id\" \"r\" {\n  byte_length = 4\n}\n\n\
+         resource \"aws_s3_bucket\" \"b\" {\n  for_each = { (random_id.r.hex) = 1 }\n}\n",
+    );
+    for dir in [reusable, computed_keys] {
+        let outcome = run_hipaa(&scan(&dir));
+        let code = outcome.status.and_then(|status| status.code());
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "{}: exit {code:?}: {}",
+            dir.display(),
+            outcome.stderr
+        );
+    }
+}
+
+#[test]
+fn variable_values_of_the_wrong_kind() {
+    let scratch = Scratch::new("variables");
+    let dir = scratch.tf(
+        "config",
+        "variable \"n\" {\n  type = number\n}\n\nresource \"aws_s3_bucket\" \"b\" {\n  count = var.n\n}\n",
+    );
+    let tfvars = |name: &str, text: &str| scratch.file(&format!("config/{name}"), text);
+    let mut cases = Vec::new();
+
+    let file = tfvars("string.tfvars", "# a comment\nn = \"abc\"\n");
+    cases.push(
+        Case::new(
+            "tfvars-string-for-number",
+            scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+            &file,
+            line(2),
+        )
+        .saying("expected a number"),
+    );
+    let file = tfvars("not-hcl.tfvars", "n: 3\n");
+    cases.push(Case::new(
+        "tfvars-not-hcl",
+        scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+        &file,
+        at(1, 2),
+    ));
+    let file = tfvars("array.tfvars.json", "\n  [1, 2]\n");
+    cases.push(
+        Case::new(
+            "tfvars-json-array",
+            scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+            &file,
+            at(2, 3),
+        )
+        .saying("expected a JSON object"),
+    );
+    let file = tfvars("truncated.tfvars.json", "{\"n\": ");
+    cases.push(
+        Case::new(
+            "tfvars-json-truncated",
+            scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+            &file,
+            at(1, 6),
+        )
+        .saying("expected a JSON value"),
+    );
+    let file = tfvars("object.tfvars.json", "{\"n\": {\"a\": 1}}");
+    cases.push(
+        Case::new(
+            "tfvars-json-object-for-number",
+            scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+            &file,
+            line(1),
+        )
+        .saying("expected a number"),
+    );
+    let missing = scratch.0.join("config/missing.tfvars");
+    cases.push(Case::new(
+        "var-file-missing",
+        scan_with(&dir, &["--var-file", missing.to_str().unwrap()]),
+        &missing,
+        Place::Whole,
+    ));
+    // A --var value lives on the command line: the flag is its place.
+    cases.push(
+        Case::new(
+            "var-wrong-type",
+            scan_with(&dir, &["--var", "n=abc"]),
+            "--var",
+            Place::Whole,
+        )
+        .saying("variable \"n\""),
+    );
+    cases.push(
+        Case::new(
+            "var-without-value",
+            scan_with(&dir, &["--var", "n"]),
+            "--var \"n\"",
+            Place::Whole,
+        )
+        .saying("NAME=VALUE"),
+    );
+    cases.push(
+        Case::new(
+            "unknown-format",
+            scan_with(&dir, &["--format", "yaml"]),
+            "--format",
+            Place::Whole,
+        )
+        .saying("'yaml'"),
+    );
+    assert_all_refused(&cases);
+}
+
+/// A plan with one resource change; `change` is the text of its `change` object.
+fn plan_with_change(change: &str) -> String {
+    format!(
+        "{{\n  \"format_version\": \"1.2\",\n  \"planned_values\": {{\"root_module\": {{}}}},\n  \
+         \"resource_changes\": [\n    {{\n      \"address\": \"aws_s3_bucket.b\",\n      \
+         \"mode\": \"managed\",\n      \"type\": \"aws_s3_bucket\",\n      \"name\": \"b\",\n      \
+         \"change\": {change}\n    }}\n  ]\n}}\n"
+    )
+}
+
+/// A plan whose root module holds this text as its one resource.
+fn plan_with_resource(resource: &str) -> String {
+    format!(
+        "{{\"format_version\": \"1.2\", \"planned_values\": {{\"root_module\": {{\"resources\": \
+         [{resource}]}}}}}}"
+    )
+}
+
+#[test]
+fn json_that_is_not_a_plan() {
+    let scratch = Scratch::new("plans");
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/plan-unknown-kms-key/plan.json"),
+    )
+    .unwrap();
+    let resource = "\"address\": \"aws_s3_bucket.b\", \"mode\": \"managed\", \"type\": \
+                    \"aws_s3_bucket\", \"name\": \"b\"";
+    let mut cases = Vec::new();
+    let mut plan = |name: &'static str, text: &str, place: Place, says: &'static str| {
+        let path = scratch.file(&format!("{name}.json"), text);
+        cases.push(Case::new(name, scan(&path), &path, place).saying(says));
+    };
+
+    // Broken JSON, in several places.
+    let cut = &fixture[..fixture.len() / 2];
+    plan(
+        "truncated-halfway",
+        cut,
+        on_line(cut.lines().count() as u32),
+        "ends early",
+    );
+    plan(
+        "truncated-in-a-string",
+        "{\"format_version\": \"1.",
+        at(1, 22),
+        "closing `\"`",
+    );
+    plan("empty-file", "", at(1, 1), "ends early");
+    plan(
+        "terraform-text-output",
+        "Terraform will perform the following actions:\n",
+        at(1, 1),
+        "not valid JSON",
+    );
+    plan(
+        "missing-comma",
+        "{\"format_version\": \"1.2\"\n \"planned_values\": {}}",
+        at(2, 2),
+        "not valid JSON",
+    );
+    plan(
+        "trailing-garbage",
+        &format!("{}\n}}", fixture.trim_end()),
+        Place::SomeLine,
+        "trailing characters",
+    );
+    plan(
+        "control-character",
+        "{\"format_version\": \"1.2\u{1}\"}",
+        at(1, 24),
+        "control character",
+    );
+    plan(
+        "number-out-of-range",
+        &plan_with_resource(&format!("{{{resource}, \"values\": {{\"size\": 1e999}}}}")),
+        Place::SomeLine,
+        "out of range",
+    );
+    plan(
+        "nan-is-not-json",
+        &plan_with_resource(&format!("{{{resource}, \"values\": {{\"size\": NaN}}}}")),
+        Place::SomeLine,
+        "not valid JSON",
+    );
+
+    // JSON, but not a plan.
+    plan("top-level-array", "[1, 2, 3]", at(1, 1), "a Terraform plan");
+    plan(
+        "object-without-format-version",
+        "{\n  \"name\": \"web\"\n}\n",
+        at(1, 1),
+        "planned_values",
+    );
+    plan("top-level-null", "null", Place::SomeLine, "a JSON object");
+    plan(
+        "state-file",
+        "{\"format_version\": \"1.0\", \"terraform_version\": \"1.11.4\", \"values\": {\"root_module\": {}}}",
+        at(1, 1),
+        "state, not a plan",
+    );
+    plan(
+        "tfvars-json-named-as-plan",
+        "{\"region\": \"us-east-1\", \"replicas\": 3}",
+        at(1, 1),
+        "not a Terraform plan",
+    );
+
+    // Known fields of the wrong type.
+    plan(
+        "resource-changes-not-a-list",
+        "{\n  \"format_version\": \"1.2\",\n  \"planned_values\": {},\n  \"resource_changes\": {}\n}\n",
+        Place::Field("resource_changes"),
+        "expected a list",
+    );
+    let mut field = |name: &'static str, text: &str, path: &'static str, says: &'static str| {
+        let file = scratch.file(&format!("{name}.json"), text);
+        cases.push(Case::new(name, scan(&file), &file, Place::Field(path)).saying(says));
+    };
+    field(
+        "address-a-number",
+        &plan_with_resource(
+            "{\"address\": 5, \"mode\": \"managed\", \"type\": \"t\", \"name\": \"n\"}",
+        ),
+        "planned_values.root_module.resources[0].address",
+        "expected a string",
+    );
+    field(
+        "actions-a-string",
+        &plan_with_change("{\"actions\": \"create\", \"after\": {}}"),
+        "resource_changes[0].change.actions",
+        "expected a sequence",
+    );
+    field(
+        "after-unknown-a-string",
+        &plan_with_change("{\"actions\": [\"create\"], \"after\": {}, \"after_unknown\": \"yes\"}"),
+        "resource_changes[0].change.after_unknown",
+        "markers",
+    );
+    field(
+        "after-unknown-leaf-a-number",
+        &plan_with_change(
+            "{\"actions\": [\"create\"], \"after\": {}, \"after_unknown\": {\"id\": 1}}",
+        ),
+        "resource_changes[0].change.after_unknown.id",
+        "markers",
+    );
+    field(
+        "after-a-list",
+        &plan_with_change("{\"actions\": [\"create\"], \"after\": [1, 2]}"),
+        "resource_changes[0].change.after",
+        "expected an object of attribute values",
+    );
+    field(
+        "values-a-string",
+        &plan_with_resource(&format!("{{{resource}, \"values\": \"oops\"}}")),
+        "planned_values.root_module.resources[0].values",
+        "expected an object of attribute values",
+    );
+    field(
+        "sensitive-values-a-string",
+        &plan_with_resource(&format!(
+            "{{{resource}, \"values\": {{}}, \"sensitive_values\": \"all\"}}"
+        )),
+        "planned_values.root_module.resources[0].sensitive_values",
+        "markers",
+    );
+    field(
+        "index-an-object",
+        &plan_with_resource(&format!(
+            "{{{resource}, \"index\": {{}}, \"values\": {{}}}}"
+        )),
+        "planned_values.root_module.resources[0].index",
+        "expected an instance index",
+    );
+    field(
+        "child-modules-an-object",
+        "{\"format_version\": \"1.2\", \"planned_values\": {\"root_module\": {\"child_modules\": {}}}}",
+        "planned_values.root_module.child_modules",
+        "expected a list of child modules",
+    );
+    field(
+        "child-module-a-string",
+        "{\"format_version\": \"1.2\", \"planned_values\": {\"root_module\": {\"child_modules\": [\"module.a\"]}}}",
+        "planned_values.root_module.child_modules[0]",
+        "expected a module object",
+    );
+    field(
+        "resources-an-object",
+        "{\"format_version\": \"1.2\", \"planned_values\": {\"root_module\": {\"resources\": {}}}}",
+        "planned_values.root_module.resources",
+        "expected a list of resources",
+    );
+    field(
+        "format-version-a-number",
+        "{\"format_version\": 1.2, \"planned_values\": {}}",
+        "format_version",
+        "expected a string",
+    );
+    field(
+        "module-calls-a-list",
+        "{\"format_version\": \"1.2\", \"planned_values\": {}, \"configuration\": {\"root_module\": {\"module_calls\": []}}}",
+        "configuration.root_module.module_calls",
+        "expected a map",
+    );
+    assert_all_refused(&cases);
+}
+
+/// Inputs sized to exhaust a careless loader: deep nesting, multi-megabyte strings, thousands
+/// of files.
+#[test]
+fn inputs_of_extreme_size() {
+    let scratch = Scratch::new("extreme");
+    let mut cases = Vec::new();
+    let depth = 100_000;
+
+    let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let path = scratch.file(
+        "deep-value.json",
+        plan_with_resource(&format!(
+            "{{\"address\": \"a.b\", \"mode\": \"managed\", \"type\": \"a\", \"name\": \"b\", \
+             \"values\": {{\"rules\": {deep}}}}}"
+        )),
+    );
+    cases.push(
+        Case::new(
+            "json-value-nested-100000-deep",
+            scan(&path),
+            &path,
+            Place::SomeLine,
+        )
+        .saying("nested deeper"),
+    );
+    let modules = format!(
+        "{{\"format_version\": \"1.2\", \"planned_values\": {{\"root_module\": {}{}}}}}",
+        "{\"child_modules\": [".repeat(depth),
+        "]}".repeat(depth)
+    );
+    let path = scratch.file("deep-modules.json", &modules);
+    cases.push(
+        Case::new(
+            "plan-modules-nested-100000-deep",
+            scan(&path),
+            &path,
+            Place::SomeLine,
+        )
+        .saying("nested deeper"),
+    );
+
+    // Huge but valid strings are not errors, so each is followed by an error, or unterminated.
+    let eight_mib = "x".repeat(8 << 20);
+    let path = scratch.file(
+        "huge-string-then-wrong-type.json",
+        plan_with_resource(&format!(
+            "{{\"address\": \"a.b\", \"mode\": \"managed\", \"type\": \"a\", \"name\": \"b\", \
+             \"values\": {{\"blob\": \"{eight_mib}\"}}}}, {{\"address\": 7}}"
+        )),
+    );
+    cases.push(
+        Case::new(
+            "json-8-mib-string-then-wrong-type",
+            scan(&path),
+            &path,
+            Place::Field("planned_values.root_module.resources[1].address"),
+        )
+        .saying("expected a string"),
+    );
+    let path = scratch.file(
+        "huge-unterminated-string.json",
+        format!("{{\"format_version\": \"1.2\", \"planned_values\": {{\"x\": \"{eight_mib}"),
+    );
+    cases.push(
+        Case::new(
+            "json-8-mib-unterminated-string",
+            scan(&path),
+            &path,
+            Place::SomeLine,
+        )
+        .saying("ends early"),
+    );
+
+    // The HCL parser reads about a megabyte a second in a debug build, so its strings are
+    // two megabytes: still far beyond any real attribute.
+    let two_mib = "x".repeat(2 << 20);
+    let dir = scratch.tf(
+        "huge-hcl-string",
+        format!("locals {{\n  blob = \"{two_mib}\"\n}}\n\nlocals {{\n  broken = = 1\n}}\n"),
+    );
+    cases.push(Case::new(
+        "hcl-2-mib-string-then-error",
+        scan(&dir),
+        dir.join("main.tf"),
+        at(6, 12),
+    ));
+    let dir = scratch.tf(
+        "huge-hcl-unterminated",
+        format!("locals {{\n  blob = \"{two_mib}\n}}\n"),
+    );
+    cases.push(Case::new(
+        "hcl-2-mib-unterminated-string",
+        scan(&dir),
+        dir.join("main.tf"),
+        on_line(2),
+    ));
+
+    let nested = format!(
+        "locals {{\n  x = {}{}\n}}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let dir = scratch.tf("deep-hcl", nested);
+    cases.push(
+        Case::new(
+            "hcl-nested-100000-deep",
+            scan(&dir),
+            dir.join("main.tf"),
+            on_line(2),
+        )
+        .saying("nesting"),
+    );
+    let dir = scratch.tf(
+        "deep-blocks",
+        format!("{}{}", "a {\n".repeat(depth), "}\n".repeat(depth)),
+    );
+    cases.push(
+        Case::new(
+            "hcl-blocks-nested-100000-deep",
+            scan(&dir),
+            dir.join("main.tf"),
+            on_line(65),
+        )
+        .saying("nesting"),
+    );
+    let dir = scratch.tf(
+        "long-sum",
+        format!("locals {{\n  x = {}1\n}}\n", "1 + ".repeat(depth)),
+    );
+    cases.push(Case::new(
+        "hcl-100000-chained-operators",
+        scan(&dir),
+        dir.join("main.tf"),
+        on_line(2),
+    ));
+
+    let dir = scratch.0.join("many-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..10_000 {
+        let text = if i == 7_777 {
+            format!("locals {{\n  v{i} = [1, 2\n}}\n")
+        } else {
+            format!("locals {{\n  v{i} = {i}\n}}\n")
+        };
+        std::fs::write(dir.join(format!("f{i:05}.tf")), text).unwrap();
+    }
+    cases.push(
+        Case::new(
+            "10000-files-one-broken",
+            scan(&dir),
+            dir.join("f07777.tf"),
+            at(3, 1),
+        )
+        .saying("expected `]`"),
+    );
+
+    assert_all_refused(&cases);
+}
