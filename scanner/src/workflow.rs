@@ -100,6 +100,7 @@ pub fn run(request: &ScanRequest) -> Result<ScanOutcome, InputError> {
             suppress::apply(&mut report, &inline, request.today);
         }
         reports.push(report);
+        free_in_background(project);
     }
     let mut report = combine(reports);
 
@@ -124,6 +125,15 @@ pub fn run(request: &ScanRequest) -> Result<ScanOutcome, InputError> {
         report,
         written_baseline,
     })
+}
+
+/// Frees a loaded project on a thread of its own: a large plan is millions of small
+/// allocations, and the report need not wait for them to be given back. When no thread can be
+/// started, the project is freed here, only later.
+fn free_in_background(project: Project) {
+    let _ = std::thread::Builder::new()
+        .name("free-project".to_string())
+        .spawn(move || drop(project));
 }
 
 /// The suppression comments of the configuration a plan was made from.
