@@ -19,6 +19,7 @@ use crate::suppress::{SuppressionComment, Target};
 use hcl_edit::expr::{Expression, ObjectKey, Traversal, TraversalOperator};
 use hcl_edit::structure::Body;
 use hcl_edit::visit::{visit_traversal, Visit};
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -67,6 +68,9 @@ pub(crate) struct Loader {
     root_dir: PathBuf,
     root_display: PathBuf,
     cwd: Rc<str>,
+    /// The plan of each configuration evaluated, by the configuration's address; the
+    /// configuration is kept beside it so that the address cannot be reused.
+    plans: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<ModulePlan>)>,
 }
 
 impl Loader {
@@ -82,6 +86,7 @@ impl Loader {
                 .map(|d| d.display().to_string())
                 .unwrap_or_else(|_| ".".to_string())
                 .into(),
+            plans: HashMap::new(),
         };
         loader.read_manifest();
         loader
@@ -127,6 +132,16 @@ impl Loader {
         Ok(config)
     }
 
+    /// What evaluating a module needs besides its configuration, worked out once per module
+    /// however many instances of it there are.
+    fn plan_for(&mut self, config: &Rc<ModuleConfig>) -> Rc<ModulePlan> {
+        let (_, plan) = self
+            .plans
+            .entry(Rc::as_ptr(config))
+            .or_insert_with(|| (config.clone(), Rc::new(ModulePlan::new(config))));
+        plan.clone()
+    }
+
     /// Records a configuration that was read: its files and notes join the project.
     pub fn remember(&mut self, key: PathBuf, config: Rc<ModuleConfig>) {
         self.project
@@ -145,8 +160,10 @@ impl Loader {
         variables: HashMap<String, Val>,
     ) -> Result<(), InputError> {
         let root = canonical(&config.dir);
+        let plan = self.plan_for(&config);
         let mut frame = Frame::new(
             config,
+            plan,
             String::new(),
             Vec::new(),
             vec![root],
@@ -162,9 +179,7 @@ impl Loader {
     /// Finishes the load: resources in source order (instances of one block in key order),
     /// notes sorted and kept once.
     pub fn finish(mut self) -> Project {
-        self.project
-            .resources
-            .sort_by(|a, b| a.location.cmp(&b.location));
+        sort_by_location(&mut self.project.resources);
         let mut notes = self.shared.take_notes();
         notes.extend(std::mem::take(&mut self.project.notes));
         notes.sort();
@@ -176,8 +191,8 @@ impl Loader {
     /// Evaluates one module instance; returns its outputs as an object.
     fn run_frame(&mut self, frame: &mut Frame) -> Result<Val, InputError> {
         let config = frame.config.clone();
-        let graph = Graph::build(&config);
-        for node in graph.order() {
+        let plan = frame.plan.clone();
+        for &node in &plan.order {
             match node {
                 Node::Provider(i) => self.eval_provider(frame, i),
                 Node::Local(i) => {
@@ -302,13 +317,16 @@ impl Loader {
                 }),
                 attribute_lines: body.lines,
             });
-            objects.push((instance.key, object.resource_view()));
+            objects.push((instance.key, object));
         }
 
-        let value = collect_instances(objects, keys);
         frame.resources.insert(
             resource_key(decl.mode, &decl.resource_type, &decl.name),
-            (value, keys),
+            EvaluatedResource {
+                instances: objects,
+                keys,
+                view: OnceCell::new(),
+            },
         );
     }
 
@@ -375,6 +393,7 @@ impl Loader {
             return Ok(());
         }
         let child_config = self.config_for(&dir, &display)?;
+        let child_plan = self.plan_for(&child_config);
 
         let providers = child_providers(frame, &decl.body);
         let expansion = self.expand(frame, &decl.body);
@@ -401,6 +420,7 @@ impl Loader {
             };
             let mut child = Frame::new(
                 child_config.clone(),
+                child_plan.clone(),
                 path,
                 call_names.clone(),
                 ancestors.clone(),
@@ -477,6 +497,41 @@ impl Loader {
             Err(NOT_DOWNLOADED.to_string())
         }
     }
+}
+
+/// Sorts resources by where their blocks are, keeping instances of one block in the order they
+/// were made. Comparing paths component by component in every comparison dominated the sort of
+/// large loads, so each file is ranked once and resources are sorted by rank and line; paths that
+/// compare equal share a rank, so the order is the one `Location`'s ordering gives.
+fn sort_by_location(resources: &mut Vec<Resource>) {
+    let mut ranks: HashMap<&Path, usize> = HashMap::new();
+    let mut last: Option<&Path> = None;
+    for location in resources.iter().filter_map(|r| r.location.as_ref()) {
+        let file = location.file.as_path();
+        if last != Some(file) {
+            ranks.entry(file).or_insert(0);
+            last = Some(file);
+        }
+    }
+    let mut files: Vec<&Path> = ranks.keys().copied().collect();
+    files.sort();
+    for (rank, file) in files.into_iter().enumerate() {
+        ranks.insert(file, rank);
+    }
+
+    // Resources without a place come first, as `None` sorts before any location.
+    let keys: Vec<(usize, u32)> = resources
+        .iter()
+        .map(|r| match &r.location {
+            None => (0, 0),
+            Some(location) => (1 + ranks[location.file.as_path()], location.line),
+        })
+        .collect();
+    drop(ranks);
+    let mut keyed: Vec<((usize, u32), Resource)> =
+        keys.into_iter().zip(resources.drain(..)).collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    resources.extend(keyed.into_iter().map(|(_, resource)| resource));
 }
 
 /// The canonical form of a directory, for telling whether a module calls itself.
@@ -741,6 +796,53 @@ fn collect_instances(instances: Vec<(Option<InstanceKey>, Val)>, keys: KeyMode) 
     }
 }
 
+/// The instances of a resource block evaluated in a module instance.
+struct EvaluatedResource {
+    /// Each instance's key and configured values.
+    instances: Vec<(Option<InstanceKey>, Val)>,
+    keys: KeyMode,
+    /// The value other expressions see, made when one first refers to the block: most blocks
+    /// are referred to by none.
+    view: OnceCell<Val>,
+}
+
+impl EvaluatedResource {
+    fn view(&self) -> &Val {
+        self.view.get_or_init(|| {
+            let views = self
+                .instances
+                .iter()
+                .map(|(key, value)| (key.clone(), value.resource_view()))
+                .collect();
+            collect_instances(views, self.keys)
+        })
+    }
+}
+
+/// What evaluating a module needs besides its configuration, the same for every instance.
+struct ModulePlan {
+    /// The declarations in the order they are evaluated.
+    order: Vec<Node>,
+    local_names: HashSet<String>,
+    declared_resources: HashSet<ResourceKey>,
+    module_names: HashSet<String>,
+}
+
+impl ModulePlan {
+    fn new(config: &ModuleConfig) -> ModulePlan {
+        ModulePlan {
+            order: Graph::build(config).order(),
+            local_names: config.locals.iter().map(|l| l.name.clone()).collect(),
+            declared_resources: config
+                .resources
+                .iter()
+                .map(|r| resource_key(r.mode, &r.resource_type, &r.name))
+                .collect(),
+            module_names: config.modules.iter().map(|m| m.name.clone()).collect(),
+        }
+    }
+}
+
 /// One module instance being evaluated: the scope its expressions see.
 struct Frame {
     config: Rc<ModuleConfig>,
@@ -750,12 +852,10 @@ struct Frame {
     call_names: Vec<String>,
     /// The directories of this module and those calling it.
     ancestors: Vec<PathBuf>,
+    plan: Rc<ModulePlan>,
     variables: HashMap<String, Val>,
-    local_names: HashSet<String>,
     locals: HashMap<String, Val>,
-    declared_resources: HashSet<ResourceKey>,
-    resources: HashMap<ResourceKey, (Val, KeyMode)>,
-    module_names: HashSet<String>,
+    resources: HashMap<ResourceKey, EvaluatedResource>,
     modules: HashMap<String, Val>,
     providers: HashMap<ProviderKey, ProviderRef>,
     outputs: BTreeMap<String, Val>,
@@ -767,6 +867,7 @@ impl Frame {
     #[allow(clippy::too_many_arguments)]
     fn new(
         config: Rc<ModuleConfig>,
+        plan: Rc<ModulePlan>,
         path: String,
         call_names: Vec<String>,
         ancestors: Vec<PathBuf>,
@@ -776,14 +877,8 @@ impl Frame {
         cwd: Rc<str>,
     ) -> Frame {
         Frame {
-            local_names: config.locals.iter().map(|l| l.name.clone()).collect(),
-            declared_resources: config
-                .resources
-                .iter()
-                .map(|r| resource_key(r.mode, &r.resource_type, &r.name))
-                .collect(),
-            module_names: config.modules.iter().map(|m| m.name.clone()).collect(),
             config,
+            plan,
             path,
             call_names,
             ancestors,
@@ -807,14 +902,14 @@ impl Scope for Frame {
     fn local(&self, name: &str) -> Option<Val> {
         match self.locals.get(name) {
             Some(value) => Some(value.clone()),
-            None => self.local_names.contains(name).then(Val::unknown),
+            None => self.plan.local_names.contains(name).then(Val::unknown),
         }
     }
 
     fn module(&self, name: &str) -> Option<Val> {
         match self.modules.get(name) {
             Some(value) => Some(value.clone()),
-            None => self.module_names.contains(name).then(Val::unknown),
+            None => self.plan.module_names.contains(name).then(Val::unknown),
         }
     }
 
@@ -825,14 +920,14 @@ impl Scope for Frame {
         };
         let address = qualify(&self.path, &local_address);
         let key = resource_key(mode, resource_type, name);
-        if let Some((value, keys)) = self.resources.get(&key) {
+        if let Some(evaluated) = self.resources.get(&key) {
             return ResourceTarget {
                 address,
-                value: value.clone(),
-                keys: *keys,
+                value: evaluated.view().clone(),
+                keys: evaluated.keys,
             };
         }
-        let keys = if self.declared_resources.contains(&key) {
+        let keys = if self.plan.declared_resources.contains(&key) {
             KeyMode::Unexpanded
         } else {
             KeyMode::Undeclared
