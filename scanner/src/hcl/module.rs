@@ -47,17 +47,6 @@ const NOT_DOWNLOADED: &str = "not downloaded; run terraform init";
 /// A provider configuration by local name and alias.
 type ProviderKey = (String, Option<String>);
 
-/// A resource block by mode (true for data sources), type and name.
-type ResourceKey = (bool, String, String);
-
-fn resource_key(mode: Mode, resource_type: &str, name: &str) -> ResourceKey {
-    (
-        mode == Mode::Data,
-        resource_type.to_string(),
-        name.to_string(),
-    )
-}
-
 /// The state of one load: the project being built and what is shared across modules.
 pub(crate) struct Loader {
     pub project: Project,
@@ -200,7 +189,7 @@ impl Loader {
                     let value = Evaluator::new(frame, &self.shared).eval(&decl.value);
                     frame.locals.insert(decl.name.clone(), value);
                 }
-                Node::Resource(i) => self.eval_resource(frame, &config.resources[i]),
+                Node::Resource(i) => self.eval_resource(frame, i),
                 Node::Module(i) => self.eval_module_call(frame, &config.modules[i])?,
                 Node::Output(i) => {
                     // The root module's outputs are read by no one.
@@ -273,14 +262,11 @@ impl Loader {
         }
     }
 
-    fn eval_resource(&mut self, frame: &mut Frame, decl: &ResourceDecl) {
+    fn eval_resource(&mut self, frame: &mut Frame, index: usize) {
         let config = frame.config.clone();
+        let decl = &config.resources[index];
         let file = &config.files[decl.file];
-        let local_address = match decl.mode {
-            Mode::Managed => format!("{}.{}", decl.resource_type, decl.name),
-            Mode::Data => format!("data.{}.{}", decl.resource_type, decl.name),
-        };
-        let config_address = qualify(&frame.path, &local_address);
+        let config_address = qualify(&frame.path, &frame.plan.local_addresses[index]);
         if decl.mode == Mode::Managed {
             let target = Target {
                 modules: frame.call_names.clone(),
@@ -320,14 +306,11 @@ impl Loader {
             objects.push((instance.key, object));
         }
 
-        frame.resources.insert(
-            resource_key(decl.mode, &decl.resource_type, &decl.name),
-            EvaluatedResource {
-                instances: objects,
-                keys,
-                view: OnceCell::new(),
-            },
-        );
+        frame.resources[index] = Some(EvaluatedResource {
+            instances: objects,
+            keys,
+            view: OnceCell::new(),
+        });
     }
 
     fn eval_module_call(
@@ -528,15 +511,26 @@ fn sort_by_location(resources: &mut Vec<Resource>) {
         })
         .collect();
     drop(ranks);
-    let mut keyed: Vec<((usize, u32), Resource)> =
-        keys.into_iter().zip(resources.drain(..)).collect();
-    keyed.sort_by_key(|(key, _)| *key);
-    resources.extend(keyed.into_iter().map(|(_, resource)| resource));
+
+    // Sorting indices and moving each resource once is cheaper than moving the resources
+    // through every pass of the sort.
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by_key(|&i| keys[i]);
+    let mut slots: Vec<Option<Resource>> = resources.drain(..).map(Some).collect();
+    resources.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
 /// The canonical form of a directory, for telling whether a module calls itself.
 fn canonical(dir: &Path) -> PathBuf {
     std::fs::canonicalize(dir).unwrap_or_else(|_| normalize(dir))
+}
+
+/// A resource block's address within its module: `aws_s3_bucket.b` or `data.aws_iam_policy.p`.
+fn local_address(mode: Mode, resource_type: &str, name: &str) -> String {
+    match mode {
+        Mode::Managed => format!("{resource_type}.{name}"),
+        Mode::Data => format!("data.{resource_type}.{name}"),
+    }
 }
 
 /// Prefixes an address with a module instance path.
@@ -824,22 +818,44 @@ struct ModulePlan {
     /// The declarations in the order they are evaluated.
     order: Vec<Node>,
     local_names: HashSet<String>,
-    declared_resources: HashSet<ResourceKey>,
+    /// By resource type, the blocks of that type: whether a data source, the name, and the
+    /// declaration index. Looked up by borrowed names, so that a reference allocates no key.
+    resources_by_type: HashMap<String, Vec<(bool, String, usize)>>,
+    /// By declaration index, each resource block's address within the module.
+    local_addresses: Vec<String>,
     module_names: HashSet<String>,
 }
 
 impl ModulePlan {
     fn new(config: &ModuleConfig) -> ModulePlan {
+        let mut resources_by_type: HashMap<String, Vec<(bool, String, usize)>> = HashMap::new();
+        for (index, decl) in config.resources.iter().enumerate() {
+            resources_by_type
+                .entry(decl.resource_type.clone())
+                .or_default()
+                .push((decl.mode == Mode::Data, decl.name.clone(), index));
+        }
         ModulePlan {
             order: Graph::build(config).order(),
             local_names: config.locals.iter().map(|l| l.name.clone()).collect(),
-            declared_resources: config
+            resources_by_type,
+            local_addresses: config
                 .resources
                 .iter()
-                .map(|r| resource_key(r.mode, &r.resource_type, &r.name))
+                .map(|r| local_address(r.mode, &r.resource_type, &r.name))
                 .collect(),
             module_names: config.modules.iter().map(|m| m.name.clone()).collect(),
         }
+    }
+
+    /// The declaration index of a resource block, when this module declares it.
+    fn resource_index(&self, mode: Mode, resource_type: &str, name: &str) -> Option<usize> {
+        let data = mode == Mode::Data;
+        self.resources_by_type
+            .get(resource_type)?
+            .iter()
+            .find(|(is_data, block_name, _)| *is_data == data && block_name == name)
+            .map(|(_, _, index)| *index)
     }
 }
 
@@ -855,7 +871,8 @@ struct Frame {
     plan: Rc<ModulePlan>,
     variables: HashMap<String, Val>,
     locals: HashMap<String, Val>,
-    resources: HashMap<ResourceKey, EvaluatedResource>,
+    /// By declaration index, the resource blocks evaluated so far.
+    resources: Vec<Option<EvaluatedResource>>,
     modules: HashMap<String, Val>,
     providers: HashMap<ProviderKey, ProviderRef>,
     outputs: BTreeMap<String, Val>,
@@ -876,6 +893,7 @@ impl Frame {
         root_display: Rc<str>,
         cwd: Rc<str>,
     ) -> Frame {
+        let config_resources = config.resources.len();
         Frame {
             config,
             plan,
@@ -884,7 +902,9 @@ impl Frame {
             ancestors,
             variables,
             locals: HashMap::new(),
-            resources: HashMap::new(),
+            resources: std::iter::repeat_with(|| None)
+                .take(config_resources)
+                .collect(),
             modules: HashMap::new(),
             providers,
             outputs: BTreeMap::new(),
@@ -914,20 +934,19 @@ impl Scope for Frame {
     }
 
     fn resource(&self, mode: Mode, resource_type: &str, name: &str) -> ResourceTarget {
-        let local_address = match mode {
-            Mode::Managed => format!("{resource_type}.{name}"),
-            Mode::Data => format!("data.{resource_type}.{name}"),
+        let declared = self.plan.resource_index(mode, resource_type, name);
+        let address = match declared {
+            Some(i) => qualify(&self.path, &self.plan.local_addresses[i]),
+            None => qualify(&self.path, &local_address(mode, resource_type, name)),
         };
-        let address = qualify(&self.path, &local_address);
-        let key = resource_key(mode, resource_type, name);
-        if let Some(evaluated) = self.resources.get(&key) {
+        if let Some(evaluated) = declared.and_then(|i| self.resources[i].as_ref()) {
             return ResourceTarget {
                 address,
                 value: evaluated.view().clone(),
                 keys: evaluated.keys,
             };
         }
-        let keys = if self.plan.declared_resources.contains(&key) {
+        let keys = if declared.is_some() {
             KeyMode::Unexpanded
         } else {
             KeyMode::Undeclared
