@@ -169,12 +169,27 @@ impl Loader {
     /// notes sorted and kept once.
     pub fn finish(mut self) -> Project {
         sort_by_location(&mut self.project.resources);
+        self.free_configs();
         let mut notes = self.shared.take_notes();
         notes.extend(std::mem::take(&mut self.project.notes));
         notes.sort();
         notes.dedup();
         self.project.notes = notes;
         self.project
+    }
+
+    /// Frees the parsed files on another thread, as nothing reads them once every module is
+    /// evaluated; a configuration still shared elsewhere is left to its other owner.
+    fn free_configs(&mut self) {
+        self.plans.clear();
+        let configs: Vec<ModuleConfig> = self
+            .configs
+            .drain()
+            .filter_map(|(_, config)| Rc::try_unwrap(config).ok())
+            .collect();
+        let _ = std::thread::Builder::new()
+            .name("free-configs".to_string())
+            .spawn(move || drop(configs));
     }
 
     /// Evaluates one module instance; returns its outputs as an object.
