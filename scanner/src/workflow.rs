@@ -127,15 +127,6 @@ pub fn run(request: &ScanRequest) -> Result<ScanOutcome, InputError> {
     })
 }
 
-/// Frees a loaded project on a thread of its own: a large plan is millions of small
-/// allocations, and the report need not wait for them to be given back. When no thread can be
-/// started, the project is freed here, only later.
-fn free_in_background(project: Project) {
-    let _ = std::thread::Builder::new()
-        .name("free-project".to_string())
-        .spawn(move || drop(project));
-}
-
 /// The suppression comments of the configuration a plan was made from.
 fn load_source_comments(
     source: &Path,
@@ -148,6 +139,15 @@ fn load_source_comments(
         ));
     }
     Ok(hcl::load(source, options)?.suppressions)
+}
+
+/// Frees a loaded project on another thread. A large configuration's project takes nearly as
+/// long to free as to build, and nothing waits for it: the report is written meanwhile, and a
+/// process that ends first simply returns the memory. Freed here when no thread can be started.
+fn free_in_background(project: Project) {
+    let _ = std::thread::Builder::new()
+        .name("free-project".to_string())
+        .spawn(move || drop(project));
 }
 
 /// Picks the loader by what the path is: a plan JSON file, a .tf file or a directory.
