@@ -144,12 +144,11 @@ fn is_customer_key_name(value: &Value) -> bool {
 mod tests {
     use super::*;
     use crate::model::Reference;
-    use std::collections::BTreeMap;
 
     /// Whether a volume whose `kms_key_id` refers to `key` and holds `key_value` is encrypted
     /// with a customer-managed key.
     fn judge_key(key: Resource, key_value: Value) -> Truth {
-        let values = BTreeMap::from([
+        let values = crate::value::Map::from([
             ("encrypted".to_string(), Value::Bool(true)),
             ("kms_key_id".to_string(), key_value),
         ]);

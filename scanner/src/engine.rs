@@ -6,7 +6,7 @@
 use crate::context::Context;
 use crate::finding::{Category, Finding, Severity, Undetermined};
 use crate::links::Index;
-use crate::model::{Mode, Project, SkippedModule};
+use crate::model::{Mode, Project, Resource, SkippedModule};
 use crate::policy::Policy;
 use crate::rules::{self, Rule, Verdict};
 use crate::suppress::SuppressionOutcome;
@@ -75,17 +75,84 @@ pub fn scan(project: &Project) -> ScanReport {
     let policy = Policy::from_project(project, &index);
     let cx = Context::new(project, &index, &policy);
 
-    let all_rules = rules::all();
-    let mut rules_by_type: HashMap<&str, Vec<&'static dyn Rule>> = HashMap::new();
+    let managed: Vec<&Resource> = project
+        .resources
+        .iter()
+        .filter(|r| r.mode == Mode::Managed)
+        .collect();
     let mut report = ScanReport::default();
-    for rule in all_rules {
+    for rule in rules::all() {
         report
             .summary
             .rules
             .insert(rule.meta().id, RuleTally::default());
     }
 
-    for resource in project.resources.iter().filter(|r| r.mode == Mode::Managed) {
+    // Resources are judged independently, so large inputs are split between the cores; the
+    // parts are joined in input order, which keeps the report the same as a single pass.
+    let parts = judge_in_parallel(&cx, &managed);
+    for part in parts {
+        for (id, tally) in part.tallies {
+            let total = report.summary.rules.entry(id).or_default();
+            total.passed += tally.passed;
+            total.failed += tally.failed;
+            total.undetermined += tally.undetermined;
+        }
+        report.findings.extend(part.findings);
+        report.undetermined.extend(part.undetermined);
+    }
+
+    report.findings.sort_by(|a, b| {
+        (&a.location, &a.resource, a.rule_id).cmp(&(&b.location, &b.resource, b.rule_id))
+    });
+    summarise(&mut report, project, &policy);
+    report
+}
+
+/// Fewer resources than this are judged on one thread: starting another costs more than it
+/// saves.
+const RESOURCES_PER_THREAD: usize = 4_096;
+
+/// What judging one run of resources found.
+#[derive(Default)]
+struct Judged {
+    findings: Vec<Finding>,
+    undetermined: Vec<Undetermined>,
+    tallies: HashMap<&'static str, RuleTally>,
+}
+
+/// Judges `resources` on up to as many threads as there are cores, one contiguous run each,
+/// and returns the runs' outcomes in input order.
+fn judge_in_parallel(cx: &Context, resources: &[&Resource]) -> Vec<Judged> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = cores.min(resources.len() / RESOURCES_PER_THREAD).max(1);
+    if threads == 1 {
+        return vec![judge(cx, resources)];
+    }
+
+    let run_length = resources.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = resources
+            .chunks(run_length)
+            .map(|run| scope.spawn(move || judge(cx, run)))
+            .collect();
+        runs.into_iter()
+            .map(|run| match run.join() {
+                Ok(judged) => judged,
+                // A rule that panics is a bug; let it surface as it would on one thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+/// Runs every rule that applies to each resource's type over it.
+fn judge(cx: &Context, resources: &[&Resource]) -> Judged {
+    let all_rules = rules::all();
+    let mut rules_by_type: HashMap<&str, Vec<&'static dyn Rule>> = HashMap::new();
+    let mut judged = Judged::default();
+
+    for resource in resources {
         let applicable = rules_by_type
             .entry(resource.resource_type.as_str())
             .or_insert_with(|| {
@@ -98,13 +165,13 @@ pub fn scan(project: &Project) -> ScanReport {
 
         for rule in applicable.iter() {
             let meta = rule.meta();
-            let tally = report.summary.rules.entry(meta.id).or_default();
-            match rule.check(&cx, resource) {
+            let tally = judged.tallies.entry(meta.id).or_default();
+            match rule.check(cx, resource) {
                 Verdict::NotApplicable => {}
                 Verdict::Pass => tally.passed += 1,
                 Verdict::Undetermined(reason) => {
                     tally.undetermined += 1;
-                    report.undetermined.push(Undetermined {
+                    judged.undetermined.push(Undetermined {
                         rule_id: meta.id,
                         resource: resource.address.clone(),
                         reason,
@@ -116,7 +183,7 @@ pub fn scan(project: &Project) -> ScanReport {
                         Some(path) => resource.location_of(path),
                         None => resource.location.clone(),
                     };
-                    report.findings.push(Finding {
+                    judged.findings.push(Finding {
                         rule_id: meta.id,
                         rule_name: meta.name,
                         category: meta.category,
@@ -133,12 +200,7 @@ pub fn scan(project: &Project) -> ScanReport {
             }
         }
     }
-
-    report.findings.sort_by(|a, b| {
-        (&a.location, &a.resource, a.rule_id).cmp(&(&b.location, &b.resource, b.rule_id))
-    });
-    summarise(&mut report, project, &policy);
-    report
+    judged
 }
 
 fn summarise(report: &mut ScanReport, project: &Project, policy: &Policy) {
@@ -183,5 +245,58 @@ fn summarise(report: &mut ScanReport, project: &Project, policy: &Policy) {
         summary
             .notes
             .push("no hipaa_boundary declared: the boundary rules stayed silent".to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::resource;
+    use serde_json::json;
+
+    /// Enough volumes, half of them unencrypted, for the engine to split them between threads.
+    fn many_volumes() -> Project {
+        let count = RESOURCES_PER_THREAD * 3 + 17;
+        let resources = (0..count)
+            .map(|i| {
+                resource(
+                    "aws_ebs_volume",
+                    &format!("v{i}"),
+                    json!({"encrypted": i % 2 == 0, "size": 8}),
+                )
+            })
+            .collect();
+        Project {
+            resources,
+            ..Project::default()
+        }
+    }
+
+    #[test]
+    fn a_split_scan_finds_what_one_pass_finds_in_the_same_order() {
+        let project = many_volumes();
+        let index = Index::build(&project);
+        let policy = Policy::from_project(&project, &index);
+        let cx = Context::new(&project, &index, &policy);
+        let managed: Vec<&Resource> = project.resources.iter().collect();
+
+        let one_pass = judge(&cx, &managed);
+        let parts = judge_in_parallel(&cx, &managed);
+        let split_findings: Vec<&Finding> = parts.iter().flat_map(|p| &p.findings).collect();
+
+        assert_eq!(one_pass.findings.len(), managed.len() / 2);
+        assert_eq!(split_findings.len(), one_pass.findings.len());
+        for (split, single) in split_findings.iter().zip(&one_pass.findings) {
+            assert_eq!(
+                (&split.resource, split.rule_id),
+                (&single.resource, single.rule_id)
+            );
+        }
+        let failed: usize = parts
+            .iter()
+            .flat_map(|p| p.tallies.values())
+            .map(|t| t.failed)
+            .sum();
+        assert_eq!(failed, managed.len() / 2);
     }
 }

@@ -86,6 +86,9 @@ pub const LINKS: &[LinkKind] = &[
 pub struct Index<'a> {
     resources: &'a [Resource],
     by_address: HashMap<&'a str, usize>,
+    /// Resource type → its resources, so a rule that needs every resource of one type (every
+    /// boundary, every bucket) does not walk the whole project for each resource it judges.
+    by_type: HashMap<&'a str, Vec<usize>>,
     by_config_address: HashMap<String, Vec<usize>>,
     /// (type, name or ARN) → resources, for every type some link points at.
     by_name: HashMap<(&'a str, String), Vec<usize>>,
@@ -99,6 +102,7 @@ impl<'a> Index<'a> {
         let mut index = Index {
             resources,
             by_address: HashMap::with_capacity(resources.len()),
+            by_type: HashMap::new(),
             by_config_address: HashMap::new(),
             by_name: HashMap::new(),
             linked_from: HashMap::new(),
@@ -106,6 +110,11 @@ impl<'a> Index<'a> {
 
         for (i, resource) in resources.iter().enumerate() {
             index.by_address.insert(resource.address.as_str(), i);
+            index
+                .by_type
+                .entry(resource.resource_type.as_str())
+                .or_default()
+                .push(i);
             index
                 .by_config_address
                 .entry(resource.config_address())
@@ -224,6 +233,15 @@ impl<'a> Index<'a> {
             .flat_map(|kind| self.follow(resource, kind))
             .map(|i| &self.resources[i])
             .collect()
+    }
+
+    /// Every resource of one type, in project order.
+    pub fn of_type(&self, resource_type: &str) -> impl Iterator<Item = &'a Resource> + '_ {
+        self.by_type
+            .get(resource_type)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.resources[i])
     }
 
     pub fn resources(&self) -> &'a [Resource] {

@@ -1,7 +1,9 @@
 //! Attribute values as the scanner sees them: what Terraform would know at plan time, and no
 //! more.
 
-use std::collections::BTreeMap;
+mod map;
+
+pub use map::Map;
 
 /// A Terraform value, or the reason it cannot be seen.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,7 +15,7 @@ pub enum Value {
     /// Lists, sets and tuples. Nested blocks are lists of objects, as in plan JSON.
     List(Vec<Value>),
     /// Maps and objects.
-    Map(BTreeMap<String, Value>),
+    Map(Map),
     /// Not known until apply (a computed attribute, a data source, a variable without value).
     Unknown,
     /// Marked sensitive. The loaders drop the content, so it can never be printed.
@@ -44,7 +46,7 @@ impl Truth {
 impl Value {
     /// An empty object.
     pub fn map() -> Value {
-        Value::Map(BTreeMap::new())
+        Value::Map(Map::new())
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -80,7 +82,7 @@ impl Value {
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&Map> {
         match self {
             Value::Map(map) => Some(map),
             _ => None,
@@ -238,7 +240,7 @@ mod tests {
 
     #[test]
     fn lookup_reports_unknown_parts_of_the_path() {
-        let mut map = BTreeMap::new();
+        let mut map = Map::new();
         map.insert("rule".to_string(), Value::Unknown);
         let value = Value::Map(map);
         assert_eq!(

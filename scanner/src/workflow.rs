@@ -100,6 +100,7 @@ pub fn run(request: &ScanRequest) -> Result<ScanOutcome, InputError> {
             suppress::apply(&mut report, &inline, request.today);
         }
         reports.push(report);
+        free_in_background(project);
     }
     let mut report = combine(reports);
 
@@ -138,6 +139,15 @@ fn load_source_comments(
         ));
     }
     Ok(hcl::load(source, options)?.suppressions)
+}
+
+/// Frees a loaded project on another thread. A large configuration's project takes nearly as
+/// long to free as to build, and nothing waits for it: the report is written meanwhile, and a
+/// process that ends first simply returns the memory. Freed here when no thread can be started.
+fn free_in_background(project: Project) {
+    let _ = std::thread::Builder::new()
+        .name("free-project".to_string())
+        .spawn(move || drop(project));
 }
 
 /// Picks the loader by what the path is: a plan JSON file, a .tf file or a directory.

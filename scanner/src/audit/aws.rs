@@ -12,7 +12,7 @@ use hipaa_cloud::aws::CallFailure;
 use hipaa_cloud::inventory::{Bucket, Inventory, Key, Read};
 use hipaa_ledger::Record;
 use serde_json::json;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 /// The rules that need what each call tells; a failed call leaves them undetermined.
 const RULES_NEEDING: &[(&str, &[&str])] = &[
@@ -138,7 +138,7 @@ fn add_bucket(
 ) {
     let name = bucket.name.as_str();
     let arn = format!("arn:aws:s3:::{name}");
-    let mut values = BTreeMap::from([
+    let mut values = crate::value::Map::from([
         ("bucket".to_string(), Value::from(name)),
         ("id".to_string(), Value::from(name)),
         ("arn".to_string(), Value::from(arn.as_str())),
@@ -236,7 +236,7 @@ fn add_key(project: &mut Project, failures: &mut Vec<FailedRead>, key: &Key) {
     if key.manager == "AWS" {
         return;
     }
-    let mut values = BTreeMap::from([
+    let mut values = crate::value::Map::from([
         ("arn".to_string(), Value::from(key.arn.as_str())),
         ("key_id".to_string(), Value::from(key.id.as_str())),
         ("id".to_string(), Value::from(key.id.as_str())),
@@ -338,7 +338,7 @@ mod tests {
             policy: Ok(None),
             versioning: Ok(Some("Enabled".to_string())),
             logging: Ok(None),
-            tags: Ok(BTreeMap::new()),
+            tags: Ok(std::collections::BTreeMap::new()),
         }
     }
 

@@ -39,7 +39,7 @@ pub fn ledger_project(records: &[Record]) -> Project {
         if record.action == Action::Retire {
             continue;
         }
-        let mut values: BTreeMap<String, Value> = record
+        let mut values: crate::value::Map = record
             .attributes
             .iter()
             .map(|(name, value)| (name.clone(), Value::from(value)))

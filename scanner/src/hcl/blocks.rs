@@ -65,9 +65,9 @@ fn eval_body(
                     continue;
                 }
                 let path = join(prefix, name);
-                record_line(out, &path, file.line(attribute.key.span()));
                 let value = ev.eval(&attribute.value);
                 record_references(out, &path, &value);
+                record_line(out, path, file.line(attribute.key.span()));
                 values.entry(name.to_string()).or_insert(value);
             }
             Structure::Block(block) => {
@@ -80,8 +80,8 @@ fn eval_body(
                     continue;
                 }
                 let path = join(prefix, name);
-                record_line(out, &path, file.line(block.ident.span()));
                 let inner = eval_body(ev, &block.body, &path, file, out, false);
+                record_line(out, path, file.line(block.ident.span()));
                 push_block(&mut blocks, name, Val::map(inner));
             }
         }
@@ -121,7 +121,7 @@ fn expand_dynamic(
     };
     let name = label.as_str();
     let path = join(prefix, name);
-    record_line(out, &path, file.line(block.ident.span()));
+    record_line(out, path.clone(), file.line(block.ident.span()));
     let Some(content) = block.body.get_blocks("content").next() else {
         return;
     };
@@ -168,23 +168,27 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-fn record_line(out: &mut BodyValues, path: &str, line: Option<u32>) {
+/// Records the line of a path, the first one met when a path repeats. Lines are recorded
+/// after what is below a path; the paths below are longer, so the order does not matter.
+fn record_line(out: &mut BodyValues, path: String, line: Option<u32>) {
     if let Some(line) = line {
-        out.lines.entry(path.to_string()).or_insert(line);
+        out.lines.entry(path).or_insert(line);
     }
 }
 
 /// Records the references of a value at its path, and those of the values inside an object
 /// value at the deeper paths (`tags.Name`), so that both can be asked for.
 fn record_references(out: &mut BodyValues, path: &str, value: &Val) {
-    let refs = value.deep_refs();
+    // Sorted and freed of repeats once the whole body is evaluated.
+    let mut refs = Vec::new();
+    value.collect_refs(&mut refs);
     if refs.is_empty() {
         return;
     }
     out.references
         .entry(path.to_string())
         .or_default()
-        .extend_from_slice(refs.as_slice());
+        .extend(refs);
     match &value.kind {
         Kind::Map(entries) => {
             for (key, inner) in entries.iter() {

@@ -39,10 +39,6 @@ impl Refs {
         Refs(Some(Rc::new(references)))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-
     pub fn as_slice(&self) -> &[Reference] {
         self.0.as_deref().map(Vec::as_slice).unwrap_or(&[])
     }
@@ -317,7 +313,8 @@ impl Val {
         Refs::from_vec(all)
     }
 
-    fn collect_refs(&self, out: &mut Vec<Reference>) {
+    /// Appends every reference in the value, at any depth, unsorted and possibly repeated.
+    pub fn collect_refs(&self, out: &mut Vec<Reference>) {
         out.extend_from_slice(self.refs.as_slice());
         match &self.kind {
             Kind::List(items) | Kind::AnyOf(items) => {

@@ -10,7 +10,6 @@ use super::schema::ExpressionNode;
 use crate::value::Value;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// What an `after_unknown`, `after_sensitive` or `sensitive_values` tree says about one place
@@ -205,13 +204,15 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = BTreeMap::new();
+        // Collected, then sorted once: inserting into a sorted map key by key would shift its
+        // entries at every step.
+        let mut entries = Vec::with_capacity(access.size_hint().unwrap_or(0));
         while let Some((key, PlanValue(value))) = access.next_entry::<String, PlanValue>()? {
             if !value.is_null() {
-                map.insert(key, value);
+                entries.push((key, value));
             }
         }
-        Ok(Value::Map(map))
+        Ok(Value::Map(entries.into_iter().collect()))
     }
 }
 

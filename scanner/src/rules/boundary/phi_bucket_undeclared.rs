@@ -49,11 +49,9 @@ const BOUNDARY_TYPE: &str = "hipaa_boundary";
 const MARKING: &str = "phi_tags";
 
 fn check(cx: &Context, bucket: &Resource) -> Verdict {
-    let markings: Vec<(&Resource, &std::collections::BTreeMap<String, Value>)> = cx
-        .project
-        .resources
-        .iter()
-        .filter(|r| r.resource_type == BOUNDARY_TYPE)
+    let markings: Vec<(&Resource, &crate::value::Map)> = cx
+        .index
+        .of_type(BOUNDARY_TYPE)
         .filter_map(|boundary| match boundary.attr(MARKING) {
             Value::Map(tags) if !tags.is_empty() => Some((boundary, tags)),
             _ => None,

@@ -66,10 +66,10 @@ fn check(cx: &Context, system: &Resource) -> Verdict {
         return Verdict::undetermined("the account's buckets could not be listed");
     }
 
-    let exists =
-        cx.project.resources.iter().any(|r| {
-            r.resource_type == BUCKET_TYPE && r.attr("bucket").as_str() == Some(bucket_name)
-        });
+    let exists = cx
+        .index
+        .of_type(BUCKET_TYPE)
+        .any(|bucket| bucket.attr("bucket").as_str() == Some(bucket_name));
     if exists {
         return Verdict::Pass;
     }

@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn an_unknown_mode_is_undetermined() {
-        let mut settings = std::collections::BTreeMap::new();
+        let mut settings = crate::value::Map::new();
         settings.insert("ip_configuration".to_string(), Value::Unknown);
         let mut instance = resource("google_sql_database_instance", "intake", json!({}));
         if let Value::Map(values) = &mut instance.values {

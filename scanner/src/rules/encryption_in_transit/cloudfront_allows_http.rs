@@ -263,7 +263,7 @@ mod tests {
             json!({"default_cache_behavior": [{"target_origin_id": "files"}]}),
         );
         if let Value::Map(values) = &mut distribution.values {
-            let mut behavior = std::collections::BTreeMap::new();
+            let mut behavior = crate::value::Map::new();
             behavior.insert("viewer_protocol_policy".to_string(), Value::Unknown);
             values.insert(
                 "default_cache_behavior".into(),
