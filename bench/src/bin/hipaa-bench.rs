@@ -93,20 +93,27 @@ fn run(cli: &Cli) -> Result<(), String> {
         });
     }
 
+    // The table first: the provider's part takes minutes more and may fail on its own.
+    println!("\n{}", report::text_table(&rows));
+
     eprintln!("timing the provider's start-up");
     let mut provider_lines = vec![handshake_line(&tools, &cli.work, cli.starts)?];
+    println!("{}", provider_lines[0]);
     match &cli.plan_timing {
         Some(script) => {
             eprintln!("timing terraform plan (scripts/plan-timing.sh)");
-            provider_lines.extend(plan_timing(script)?);
+            let lines = plan_timing(script, &cli.bin_dir)
+                .unwrap_or_else(|error| vec![format!("terraform plan timing failed: {error}")]);
+            for line in &lines {
+                println!("{line}");
+            }
+            provider_lines.extend(lines);
         }
-        None => provider_lines.push("terraform plan timing: skipped".to_string()),
-    }
-
-    let text = report::text_table(&rows);
-    println!("\n{text}");
-    for line in &provider_lines {
-        println!("{line}");
+        None => {
+            let line = "terraform plan timing: skipped".to_string();
+            println!("{line}");
+            provider_lines.push(line);
+        }
     }
 
     let markdown = results_markdown(cli, &rows, &provider_lines);
@@ -414,10 +421,14 @@ fn time_handshake(provider: &Path, client_cert: &str, dir: &Path) -> Result<Dura
     }
 }
 
-/// Runs plan-timing.sh and returns its report lines.
-fn plan_timing(script: &Path) -> Result<Vec<String>, String> {
+/// Runs plan-timing.sh with the provider built in `bin_dir` and returns its report lines.
+fn plan_timing(script: &Path, bin_dir: &Path) -> Result<Vec<String>, String> {
+    // Terraform's dev_overrides take absolute directories only.
+    let bin_dir =
+        std::fs::canonicalize(bin_dir).map_err(|e| format!("{}: {e}", bin_dir.display()))?;
     let output = Command::new("bash")
         .arg(script)
+        .env("HIPAA_PROVIDER_DIR", &bin_dir)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
