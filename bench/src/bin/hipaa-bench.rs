@@ -132,10 +132,12 @@ fn results_markdown(cli: &Cli, rows: &[Row], provider_lines: &[String]) -> Strin
         cli.runs, cli.timeout
     );
     out += &report::markdown_table(rows);
-    out += "\n## Provider\n\n";
+    // A code block keeps plan-timing.sh's aligned columns.
+    out += "\n## Provider\n\n```text\n";
     for line in provider_lines {
-        out += &format!("- {line}\n");
+        out += &format!("{line}\n");
     }
+    out += "```\n";
     out
 }
 
