@@ -1,10 +1,14 @@
 //! Loads a plan the way the scanner does, or parses it the plain ways, to compare time and
-//! peak memory under `/usr/bin/time -v`.
+//! peak memory.
+//!
+//! `floor` is the mode `scripts/bench.sh` reports as the floor for any loader: the whole file
+//! read into memory, then one validating serde_json pass into `serde::de::IgnoredAny`, which
+//! builds nothing. Its peak memory is about the file's size.
 //!
 //! ```text
 //! cargo run --release -p hipaa-bench --example load_plan -- loader plan.json
 //! cargo run --release -p hipaa-bench --example load_plan -- serde-value plan.json
-//! cargo run --release -p hipaa-bench --example load_plan -- serde-ignore plan.json
+//! cargo run --release -p hipaa-bench --example load_plan -- floor plan.json
 //! cargo run --release -p hipaa-bench --example load_plan -- serde-ignore-stream plan.json
 //! ```
 
@@ -43,12 +47,14 @@ fn main() {
             let changes = value["resource_changes"].as_array().map_or(0, Vec::len);
             format!("{changes} resource changes")
         }
-        // One validating scan of the file, building nothing: the floor for any loader.
-        "serde-ignore" => {
-            let bytes = std::fs::read(path).expect("readable plan");
-            serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).expect("JSON");
-            format!("{} bytes", bytes.len())
-        }
+        // One validating scan of the file in memory, building nothing: the floor.
+        "floor" => match hipaa_bench::floor::parse(path) {
+            Ok(bytes) => format!("{bytes} bytes"),
+            Err(error) => {
+                eprintln!("{error}");
+                std::process::exit(1);
+            }
+        },
         // The same scan, streamed from the file as the loader reads it.
         "serde-ignore-stream" => {
             let file = std::fs::File::open(path).expect("readable plan");

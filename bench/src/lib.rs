@@ -6,8 +6,11 @@
 //! wrong (encryption off, weak TLS policies, key rotation off), chosen by a seeded generator so
 //! that the same arguments always give the same output.
 
+pub mod floor;
 pub mod hcl;
+pub mod measure;
 pub mod plan;
+pub mod report;
 
 /// Tenants per module call; a call is one `for_each` over a group of tenants.
 pub const TENANTS_PER_GROUP: usize = 20;
