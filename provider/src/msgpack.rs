@@ -143,13 +143,18 @@ fn write_unknown(out: &mut Vec<u8>, unknown: &Unknown) {
 fn write_number(out: &mut Vec<u8>, number: &Number) {
     match number {
         Number::Int(n) => write_int(out, *n),
-        Number::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => write_int(out, *x as i64),
+        Number::Float(x) if is_whole(*x) => write_int(out, *x as i64),
         Number::Float(x) => {
             out.push(0xcb);
             out.extend_from_slice(&x.to_be_bytes());
         }
         Number::Decimal(text) => write_str(out, text),
     }
+}
+
+/// Whether a float is an integer that an `i64` holds exactly.
+fn is_whole(x: f64) -> bool {
+    x.fract() == 0.0 && x.abs() < 9.0e15
 }
 
 fn write_int(out: &mut Vec<u8>, n: i64) {
@@ -262,7 +267,11 @@ enum Raw {
 }
 
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
-    let mut reader = Reader { bytes, at: 0 };
+    let mut reader = Reader {
+        bytes,
+        at: 0,
+        depth: 0,
+    };
     let raw = reader.item().map_err(|message| DecodeError {
         path: String::new(),
         message,
@@ -279,9 +288,15 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     typed(raw, ty, "")
 }
 
+/// How deep arrays and maps may nest. Terraform's values nest as deep as their types, a few
+/// levels in practice; reading deeper would only exhaust the stack of the thread decoding.
+const MAX_DEPTH: usize = 128;
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// Arrays and maps open around the item being read.
+    depth: usize,
 }
 
 impl Reader<'_> {
@@ -375,10 +390,12 @@ impl Reader<'_> {
                 self.at
             ));
         }
-        (0..len)
-            .map(|_| self.item())
-            .collect::<Result<_, _>>()
-            .map(Raw::Array)
+        self.nested(|reader| {
+            (0..len)
+                .map(|_| reader.item())
+                .collect::<Result<_, _>>()
+                .map(Raw::Array)
+        })
     }
 
     fn map(&mut self, len: usize) -> Result<Raw, String> {
@@ -388,10 +405,30 @@ impl Reader<'_> {
                 self.at
             ));
         }
-        (0..len)
-            .map(|_| Ok((self.item()?, self.item()?)))
-            .collect::<Result<_, String>>()
-            .map(Raw::Map)
+        self.nested(|reader| {
+            (0..len)
+                .map(|_| Ok((reader.item()?, reader.item()?)))
+                .collect::<Result<_, String>>()
+                .map(Raw::Map)
+        })
+    }
+
+    /// Reads the items of an array or map one level deeper, refusing to go past
+    /// [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<Raw, String>,
+    ) -> Result<Raw, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!(
+                "values nested deeper than {MAX_DEPTH} levels at byte {}",
+                self.at
+            ));
+        }
+        self.depth += 1;
+        let raw = read(self);
+        self.depth -= 1;
+        raw
     }
 }
 
@@ -445,6 +482,11 @@ fn typed(raw: Raw, ty: &Type, path: &str) -> Result<Value, DecodeError> {
             Ok(n) => Number::Int(n),
             Err(_) => Number::Decimal(n.to_string()),
         })),
+        (Type::Number, Raw::Float(x)) if x.is_nan() => Err(fail(
+            "NaN is not a number; expected a finite number or an infinity".into(),
+        )),
+        // A whole float is the same number as the integer, and is sent back as one.
+        (Type::Number, Raw::Float(x)) if is_whole(x) => Ok(Value::Number(Number::Int(x as i64))),
         (Type::Number, Raw::Float(x)) => Ok(Value::Number(Number::Float(x))),
         (Type::Number, Raw::Str(text)) => {
             if is_decimal(&text) {
@@ -534,6 +576,7 @@ fn read_unknown(code: i8, payload: Vec<u8>) -> Unknown {
     let mut reader = Reader {
         bytes: &payload,
         at: 0,
+        depth: 0,
     };
     if let Ok(Raw::Map(entries)) = reader.item() {
         for (key, value) in entries {
@@ -591,6 +634,26 @@ mod tests {
         assert!(unknown.definitely_not_null);
         assert_eq!(unknown.string_prefix.as_deref(), Some("lic-"));
         assert_eq!(encode(&value, &Type::String), bytes.to_vec());
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_and_nan_are_refused() {
+        let mut deep = vec![0x91; MAX_DEPTH + 1];
+        deep.push(0xc0);
+        let error = decode(&deep, &Type::Dynamic).unwrap_err();
+        assert!(error.message.contains("nested deeper"), "{error}");
+        assert!(decode(&deep[1..], &Type::Dynamic).is_err_and(|e| !e.message.contains("deeper")));
+
+        let mut nan = vec![0xcb];
+        nan.extend_from_slice(&f64::NAN.to_be_bytes());
+        assert!(decode(&nan, &Type::Number)
+            .unwrap_err()
+            .message
+            .contains("NaN"));
+
+        let mut whole = vec![0xcb];
+        whole.extend_from_slice(&(-3.0f64).to_be_bytes());
+        assert_eq!(decode(&whole, &Type::Number).unwrap(), Value::int(-3));
     }
 
     #[test]
