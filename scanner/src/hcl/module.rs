@@ -9,7 +9,7 @@
 
 use super::blocks::eval_resource_body;
 use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl};
-use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
+use super::eval::{self, Evaluator, KeyMode, ResourceTarget, Scope, Shared};
 use super::source::{display_join, normalize, original_object_key};
 use super::val::Val;
 use super::vars;
@@ -227,8 +227,24 @@ impl Loader {
             .insert((decl.name.clone(), decl.alias.clone()), provider);
     }
 
-    /// The instances a block's `count` or `for_each` asks for.
+    /// The instances a block's `count` or `for_each` makes, within what the load may make in
+    /// all.
     fn expand(&self, frame: &Frame, body: &Body) -> Expansion {
+        let expansion = self.expansion_asked(frame, body);
+        let asked = match &expansion {
+            Expansion::Count(n) => *n,
+            Expansion::ForEach(entries) => entries.len(),
+            Expansion::Single | Expansion::Unexpanded(_) | Expansion::OverLimit => 1,
+        };
+        if self.shared.take_instances(asked) {
+            expansion
+        } else {
+            Expansion::OverLimit
+        }
+    }
+
+    /// The instances a block's `count` or `for_each` asks for.
+    fn expansion_asked(&self, frame: &Frame, body: &Body) -> Expansion {
         let count = body.get_attribute("count");
         let for_each = body.get_attribute("for_each");
         match (count, for_each) {
@@ -607,6 +623,8 @@ enum Expansion {
     ForEach(Vec<(String, Val)>),
     /// Why the instances could not be known.
     Unexpanded(&'static str),
+    /// None: the load already made as many instances as it may.
+    OverLimit,
 }
 
 /// The instances of a `for_each` value: the keys of a map, or the strings of a set.
@@ -699,6 +717,14 @@ impl Expansion {
                     .collect(),
                 KeyMode::ForEach,
             ),
+            Expansion::OverLimit => {
+                shared.note(format!(
+                    "{address}: not scanned; the configuration makes more than {} resource \
+                     and module instances, more than the scanner expands in one scan",
+                    eval::MAX_TOTAL_INSTANCES
+                ));
+                (Vec::new(), KeyMode::Unexpanded)
+            }
             Expansion::Unexpanded(why) => {
                 shared.note(format!(
                     "{address}: {why}; scanned as a single instance without a key"
