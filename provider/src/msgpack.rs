@@ -154,13 +154,18 @@ fn write_unknown(out: &mut Vec<u8>, unknown: &Unknown) {
 fn write_number(out: &mut Vec<u8>, number: &Number) {
     match number {
         Number::Int(n) => write_int(out, *n),
-        Number::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => write_int(out, *x as i64),
+        Number::Float(x) if is_whole(*x) => write_int(out, *x as i64),
         Number::Float(x) => {
             out.push(0xcb);
             out.extend_from_slice(&x.to_be_bytes());
         }
         Number::Decimal(text) => write_str(out, text),
     }
+}
+
+/// Whether a float is an integer that an `i64` holds exactly.
+fn is_whole(x: f64) -> bool {
+    x.fract() == 0.0 && x.abs() < 9.0e15
 }
 
 fn write_int(out: &mut Vec<u8>, n: i64) {
@@ -483,6 +488,11 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
             Ok(n) => Number::Int(n),
             Err(_) => Number::Decimal(n.to_string()),
         })),
+        (Type::Number, Raw::Float(x)) if x.is_nan() => Err(fail(
+            "NaN is not a number; expected a finite number or an infinity".into(),
+        )),
+        // A whole float is the same number as the integer, and is sent back as one.
+        (Type::Number, Raw::Float(x)) if is_whole(x) => Ok(Value::Number(Number::Int(x as i64))),
         (Type::Number, Raw::Float(x)) => Ok(Value::Number(Number::Float(x))),
         (Type::Number, Raw::Str(text)) => {
             if is_decimal(&text) {
@@ -626,6 +636,26 @@ mod tests {
         assert!(unknown.definitely_not_null);
         assert_eq!(unknown.string_prefix.as_deref(), Some("lic-"));
         assert_eq!(encode(&value, &Type::String), bytes.to_vec());
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_and_nan_are_refused() {
+        let mut deep = vec![0x91; MAX_DEPTH + 1];
+        deep.push(0xc0);
+        let error = decode(&deep, &Type::Dynamic).unwrap_err();
+        assert!(error.message.contains("nested deeper"), "{error}");
+        assert!(decode(&deep[1..], &Type::Dynamic).is_err_and(|e| !e.message.contains("deeper")));
+
+        let mut nan = vec![0xcb];
+        nan.extend_from_slice(&f64::NAN.to_be_bytes());
+        assert!(decode(&nan, &Type::Number)
+            .unwrap_err()
+            .message
+            .contains("NaN"));
+
+        let mut whole = vec![0xcb];
+        whole.extend_from_slice(&(-3.0f64).to_be_bytes());
+        assert_eq!(decode(&whole, &Type::Number).unwrap(), Value::int(-3));
     }
 
     #[test]

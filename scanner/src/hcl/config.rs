@@ -1,7 +1,7 @@
 //! One module's configuration: the declarations of every `.tf` file in its directory, before
 //! any evaluation.
 
-use super::source::{display_join, parse_file, SourceFile};
+use super::source::{display_join, parse_file, parse_text, read_text, SourceFile};
 use super::types::Type;
 use crate::error::InputError;
 use crate::model::Mode;
@@ -153,18 +153,7 @@ impl ModuleConfig {
         let mut config = ModuleConfig::empty(dir, display_dir);
         for name in &names {
             let display = display_join(display_dir, name);
-            if name.ends_with(".tf.json") {
-                config.notes.push(format!(
-                    "{}: JSON configuration files are not read",
-                    display.display()
-                ));
-            } else if name.ends_with(".tf") && is_override(name) {
-                config.notes.push(format!(
-                    "{}: override files are not merged; the settings they change were scanned \
-                     as the other files write them",
-                    display.display()
-                ));
-            } else if name.ends_with(".tf") {
+            if config.is_read(name, &display) {
                 let path = dir.join(name);
                 // A named pipe would block the scan until something writes to it, and a
                 // device could be read forever. A symbolic link to a directory is skipped, as
@@ -180,12 +169,61 @@ impl ModuleConfig {
                     }
                     _ => {}
                 }
-                let (file, body) = parse_file(&path, &display)?;
-                config.add_file(file, body)?;
+                let text = read_text(&path, &display)?;
+                config.add_text(&text, &display)?;
             }
         }
         config.check_unique()?;
         Ok(config)
+    }
+
+    /// A configuration made of files given as (name, text) pairs rather than read from
+    /// `dir`, taken in name order as [`ModuleConfig::read_dir`] takes them. A text may start
+    /// with a byte order mark, as a file may.
+    pub fn from_sources(
+        dir: &Path,
+        display_dir: &Path,
+        sources: &[(&str, &str)],
+    ) -> Result<ModuleConfig, InputError> {
+        let mut sorted = sources.to_vec();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+
+        let mut config = ModuleConfig::empty(dir, display_dir);
+        for (name, text) in sorted {
+            let display = display_join(display_dir, name);
+            if config.is_read(name, &display) {
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+                config.add_text(text, &display)?;
+            }
+        }
+        config.check_unique()?;
+        Ok(config)
+    }
+
+    /// Whether a file of the directory is read as configuration; a note says why a Terraform
+    /// file is not.
+    fn is_read(&mut self, name: &str, display: &Path) -> bool {
+        if name.ends_with(".tf.json") {
+            self.notes.push(format!(
+                "{}: JSON configuration files are not read",
+                display.display()
+            ));
+            false
+        } else if name.ends_with(".tf") && is_override(name) {
+            self.notes.push(format!(
+                "{}: override files are not merged; the settings they change were scanned as \
+                 the other files write them",
+                display.display()
+            ));
+            false
+        } else {
+            name.ends_with(".tf")
+        }
+    }
+
+    fn add_text(&mut self, text: &str, display: &Path) -> Result<(), InputError> {
+        let (file, body) = parse_text(text, display)?;
+        self.add_file(file, body)
     }
 
     /// A configuration made of one file (a policy file).
@@ -400,7 +438,6 @@ fn is_false(body: &Body, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hcl::source::parse_text;
 
     fn config(text: &str) -> Result<ModuleConfig, InputError> {
         let (file, body) = parse_text(text, Path::new("main.tf"))?;

@@ -24,6 +24,11 @@ use std::collections::{BTreeMap, BTreeSet};
 /// values from there on rather than a scan that never ends.
 pub(crate) const STEP_BUDGET: u64 = 50_000_000;
 
+/// The most instances `count` and `for_each` may make in one load, all blocks and modules
+/// together: each costs a few KiB, and a few lines of `count = 99999` would otherwise take
+/// gigabytes. Four times the largest estate benchmarked (`hipaa-gen --resources 50000`).
+pub(crate) const MAX_TOTAL_INSTANCES: usize = 200_000;
+
 /// How deeply evaluation may recurse. The parser already limits nesting to 64 levels; this is a
 /// second guard so that no input can exhaust the stack.
 const MAX_EVAL_DEPTH: u32 = 512;
@@ -31,6 +36,8 @@ const MAX_EVAL_DEPTH: u32 = 512;
 /// State shared by every evaluation of one load: the step budget and the notes for the user.
 pub(crate) struct Shared {
     steps_left: Cell<u64>,
+    /// How many more resource and module instances `count` and `for_each` may make.
+    instances_left: Cell<usize>,
     notes: RefCell<BTreeSet<String>>,
 }
 
@@ -38,6 +45,7 @@ impl Shared {
     pub fn new(budget: u64) -> Shared {
         Shared {
             steps_left: Cell::new(budget),
+            instances_left: Cell::new(MAX_TOTAL_INSTANCES),
             notes: RefCell::new(BTreeSet::new()),
         }
     }
@@ -51,6 +59,17 @@ impl Shared {
         std::mem::take(&mut *self.notes.borrow_mut())
             .into_iter()
             .collect()
+    }
+
+    /// Takes `count` instances from what one load may make; false, taking none, when fewer
+    /// are left.
+    pub fn take_instances(&self, count: usize) -> bool {
+        let left = self.instances_left.get();
+        if count > left {
+            return false;
+        }
+        self.instances_left.set(left - count);
+        true
     }
 
     /// Spends one step; false once the budget is gone.

@@ -87,6 +87,37 @@ pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
             ),
         ));
     }
+    evaluate_root(loader, config, options)
+}
+
+/// Loads a configuration whose `.tf` files are given as (file name, text) pairs instead of
+/// read from disk: the same evaluation as [`load`], for callers that hold the text already.
+/// `dir` names the files in findings and is still where local module sources, automatic
+/// variable files and `.terraform/modules` are looked for; a directory that does not exist
+/// keeps the whole load in memory.
+pub fn load_sources(
+    dir: &Path,
+    sources: &[(&str, &str)],
+    options: &HclOptions,
+) -> Result<Project, InputError> {
+    let config = Rc::new(ModuleConfig::from_sources(dir, dir, sources)?);
+    if config.files.is_empty() {
+        return Err(InputError::new(
+            dir,
+            "no Terraform files given; expected at least one .tf file",
+        ));
+    }
+    let mut loader = Loader::new(dir, dir, Shared::new(STEP_BUDGET));
+    loader.remember(source::normalize(dir), config.clone());
+    evaluate_root(loader, config, options)
+}
+
+/// Evaluates a root module that was read, with the variable values the user gave.
+fn evaluate_root(
+    mut loader: Loader,
+    config: Rc<ModuleConfig>,
+    options: &HclOptions,
+) -> Result<Project, InputError> {
     let mut value_files = Vec::new();
     let variables = vars::root_values(&config, options, &loader.shared, &mut value_files)?;
     loader.project.files.extend(value_files);

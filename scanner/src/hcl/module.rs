@@ -9,7 +9,7 @@
 
 use super::blocks::eval_resource_body;
 use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl};
-use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
+use super::eval::{self, Evaluator, KeyMode, ResourceTarget, Scope, Shared};
 use super::source::SourceFile;
 use super::source::{display_join, normalize, original_object_key};
 use super::val::{Kind, Val};
@@ -248,10 +248,30 @@ impl Loader {
             .insert((decl.name.clone(), decl.alias.clone()), provider);
     }
 
-    /// The instances a block's `count` or `for_each` asks for. A value Terraform rejects is an
-    /// error naming the argument's line; a value not known before apply is not (see
-    /// [`Expansion::Unexpanded`]).
+    /// The instances a block's `count` or `for_each` makes, within what the load may make in
+    /// all. A value Terraform rejects is an error naming the argument's line; a value not known
+    /// before apply is not (see [`Expansion::Unexpanded`]).
     fn expand(
+        &self,
+        frame: &Frame,
+        body: &Body,
+        file: &SourceFile,
+    ) -> Result<Expansion, InputError> {
+        let expansion = self.expansion_asked(frame, body, file)?;
+        let asked = match &expansion {
+            Expansion::Count(n) => *n,
+            Expansion::ForEach(entries) => entries.len(),
+            Expansion::Single | Expansion::Unexpanded(_) | Expansion::OverLimit => 1,
+        };
+        if self.shared.take_instances(asked) {
+            Ok(expansion)
+        } else {
+            Ok(Expansion::OverLimit)
+        }
+    }
+
+    /// The instances a block's `count` or `for_each` asks for.
+    fn expansion_asked(
         &self,
         frame: &Frame,
         body: &Body,
@@ -693,6 +713,8 @@ enum Expansion {
     /// apply, or is sensitive. Not an error: a reusable module's `for_each` over a variable
     /// with no default is how modules are written, and it still gets one instance scanned.
     Unexpanded(&'static str),
+    /// None: the load already made as many instances as it may.
+    OverLimit,
 }
 
 /// What `for_each` must be, as its errors say.
@@ -856,6 +878,14 @@ impl Expansion {
                     .collect(),
                 KeyMode::ForEach,
             ),
+            Expansion::OverLimit => {
+                shared.note(format!(
+                    "{address}: not scanned; the configuration makes more than {} resource \
+                     and module instances, more than the scanner expands in one scan",
+                    eval::MAX_TOTAL_INSTANCES
+                ));
+                (Vec::new(), KeyMode::Unexpanded)
+            }
             Expansion::Unexpanded(why) => {
                 shared.note(format!(
                     "{address}: {why}; scanned as a single instance without a key"

@@ -28,7 +28,7 @@ use schema::{Configuration, IndexKey};
 use serde::de::DeserializeSeed;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 use stream::{Gathered, Instance, PlanSeed};
 
@@ -48,12 +48,23 @@ pub fn looks_like_plan(path: &Path) -> bool {
 
 /// Reads a plan written by `terraform show -json PLANFILE`.
 pub fn load(path: &Path) -> Result<Project, InputError> {
-    let open = || {
+    load_from(path, || {
         File::open(path)
             .map(|file| BufReader::with_capacity(READ_BUFFER, file))
             .map_err(|error| InputError::new(path, format!("cannot read the plan: {error}")))
-    };
+    })
+}
 
+/// Reads a plan held in memory; `source` names it in errors and findings.
+pub fn load_slice(source: &Path, bytes: &[u8]) -> Result<Project, InputError> {
+    load_from(source, || Ok(bytes))
+}
+
+/// Reads a plan from what `open` gives, which is called again to describe an error.
+fn load_from<R: Read>(
+    path: &Path,
+    open: impl Fn() -> Result<R, InputError>,
+) -> Result<Project, InputError> {
     let mut gathered = Gathered::default();
     let mut deserializer = serde_json::Deserializer::from_reader(open()?);
     let parsed = PlanSeed {
