@@ -1050,7 +1050,13 @@ fn applies_killed_at_random_moments_leave_a_whole_ledger_that_a_clean_apply_comp
                     .args(["-KILL", &pid.to_string()])
                     .status()
                     .unwrap();
-                assert!(killed.success(), "round {round}: kill {pid}; {replay}");
+                // On a slow machine the apply may have finished between listing the provider
+                // and killing it; a provider already gone leaves this round a plain apply.
+                let gone = !Path::new(&format!("/proc/{pid}")).exists();
+                assert!(
+                    killed.success() || gone,
+                    "round {round}: kill {pid}; {replay}"
+                );
             }
         } else {
             terraform.kill().unwrap();

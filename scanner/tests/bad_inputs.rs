@@ -1153,3 +1153,30 @@ fn inputs_of_extreme_size() {
 
     assert_all_refused(&cases);
 }
+
+/// A malformed file the parser takes exponential time over (deeply nested, unclosed brackets
+/// mixed with runs of `-`; see fuzz/README.md): refused once the parse budget runs out
+/// instead of holding the scan for as long as the parser takes.
+#[test]
+fn a_file_the_parser_backtracks_over_is_refused() {
+    let scratch = Scratch::new("backtracking");
+    let known = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/known/hcl_loader/parser-backtracking.tf");
+    let text = std::fs::read_to_string(known).unwrap();
+
+    // The known file nests 20 deep and takes seconds; eight more levels of the same take about
+    // sixteen times as long, past the parse budget even in a release build.
+    let opens: Vec<usize> = text.match_indices('[').map(|(i, _)| i).collect();
+    let (from, to) = (opens[5], opens[13]);
+    let deeper = format!("{}{}", &text[..to], &text[from..]);
+    let dir = scratch.tf("deeper", deeper);
+
+    assert_all_refused(&[Case::new(
+        "hcl-parser-backtracking",
+        scan(&dir),
+        dir.join("main.tf"),
+        // The parser never finished, so it never said where it was.
+        Place::Whole,
+    )
+    .saying("did not finish")]);
+}

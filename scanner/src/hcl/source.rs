@@ -4,10 +4,19 @@ use crate::error::InputError;
 use hcl_edit::structure::Body;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// Files larger than this are refused: no Terraform file is anywhere near it, and reading one
 /// would only exhaust memory.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How long the parser may work on one file. A valid file of megabytes parses in well under a
+/// second, but the parser backtracks between its two readings of `-` (a negative number or a
+/// unary minus) at every open bracket, so a malformed file of nested, unclosed brackets can take
+/// time that doubles with every two levels: 2 KiB nested 20 deep takes seconds, a little
+/// deeper, hours. Past the budget the file is refused instead of holding up the scan.
+const PARSE_BUDGET: Duration = Duration::from_secs(20);
 
 /// A file that was read, as findings name it.
 #[derive(Debug)]
@@ -105,7 +114,7 @@ pub(crate) fn parse_text(text: &str, display: &Path) -> Result<(SourceFile, Body
     let mut renamed = RenamedKeys::default();
     let mut current = std::borrow::Cow::Borrowed(text);
     loop {
-        let err = match hcl_edit::parser::parse_body(&current) {
+        let err = match parse_within_budget(&current, display)? {
             Ok(body) => return Ok((SourceFile::new(display.to_path_buf(), &current), body)),
             Err(err) => err,
         };
@@ -203,6 +212,37 @@ impl RenamedKeys {
 }
 
 /// A parse error as the user should read it: at the line and column of the original text.
+/// Parses on a thread of its own and waits at most [`PARSE_BUDGET`] for it. A parse that
+/// overruns is left to finish on its own (the process exits with the error meanwhile).
+fn parse_within_budget(
+    text: &str,
+    display: &Path,
+) -> Result<Result<Body, hcl_edit::parser::Error>, InputError> {
+    let (sender, receiver) = mpsc::channel();
+    let owned = text.to_string();
+    let spawned = std::thread::Builder::new()
+        .name("parse".to_string())
+        .spawn(move || {
+            // The receiver is gone only when the budget ran out; nothing is left to tell.
+            let _ = sender.send(hcl_edit::parser::parse_body(&owned));
+        });
+    if spawned.is_err() {
+        // No thread to spare: parse here, without a budget.
+        return Ok(hcl_edit::parser::parse_body(text));
+    }
+
+    receiver.recv_timeout(PARSE_BUDGET).map_err(|_| {
+        InputError::new(
+            display,
+            format!(
+                "the HCL parser did not finish within {} s; expected Terraform source, and \
+                 this looks like a malformed file of deeply nested, unclosed brackets",
+                PARSE_BUDGET.as_secs()
+            ),
+        )
+    })
+}
+
 fn syntax_error(
     text: &str,
     display: &Path,
