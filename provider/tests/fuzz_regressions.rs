@@ -5,20 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use terraform_provider_hipaa::msgpack;
-use terraform_provider_hipaa::resources::{all_data_sources, all_resources};
+use terraform_provider_hipaa::resources::all_value_types;
 use terraform_provider_hipaa::value::{Number, Type, Value};
-
-/// The types the fuzz target decodes against, in its order (fuzz/fuzz_targets/msgpack_codec.rs):
-/// the first byte of an input picks one.
-fn types() -> Vec<Type> {
-    let resources = all_resources()
-        .into_iter()
-        .map(|r| r.schema().object_type());
-    let data = all_data_sources()
-        .into_iter()
-        .map(|d| d.schema().object_type());
-    resources.chain(data).chain([Type::Dynamic]).collect()
-}
 
 /// What the fuzz target does with an input: a value that decodes must come back the same
 /// through encoding and decoding again.
@@ -57,7 +45,7 @@ fn inputs_in(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn inputs_that_broke_the_codec_decode_cleanly() {
-    let types = types();
+    let types = all_value_types();
     let inputs = inputs_in(&repository().join("fuzz/regressions/msgpack_codec"));
     assert!(!inputs.is_empty(), "no saved inputs found");
     for (path, bytes) in inputs {
@@ -116,7 +104,7 @@ fn write_msgpack_seed_corpus() {
         &Type::String,
     )
     .unwrap();
-    let types = types();
+    let types = all_value_types();
     let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
     for (index, ty) in types.iter().enumerate() {
         let variants = [

@@ -34,6 +34,19 @@ pub fn all_data_sources() -> Vec<Box<dyn DataSource>> {
     ]
 }
 
+/// Every type a value from Terraform is decoded against: each resource's and data source's
+/// object type, in documentation order, then `dynamic`. The msgpack fuzz target picks one by
+/// an input's first byte, so its saved inputs depend on this order.
+pub fn all_value_types() -> Vec<Type> {
+    let resources = all_resources()
+        .into_iter()
+        .map(|r| r.schema().object_type());
+    let data = all_data_sources()
+        .into_iter()
+        .map(|d| d.schema().object_type());
+    resources.chain(data).chain([Type::Dynamic]).collect()
+}
+
 /// The `license_id` attribute of everything bound to a license.
 pub fn license_id_attribute() -> Attribute {
     Attribute::required(
