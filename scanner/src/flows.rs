@@ -265,7 +265,8 @@ impl<'a> Names<'a> {
 
     fn add(&mut self, name: String, i: usize) {
         let slot = self.by_literal.entry(name).or_default();
-        if !slot.contains(&i) {
+        // Names are added in resource order, so a repeat can only be the last entry.
+        if slot.last() != Some(&i) {
             slot.push(i);
         }
     }

@@ -158,7 +158,9 @@ impl<'a> Index<'a> {
                         .by_name
                         .entry((resource.resource_type.as_str(), name))
                         .or_default();
-                    if !slot.contains(&i) {
+                    // Resources are indexed in order, so a repeat can only be the last entry;
+                    // searching the whole slot made many resources of one name quadratic.
+                    if slot.last() != Some(&i) {
                         slot.push(i);
                     }
                 }

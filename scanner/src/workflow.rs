@@ -206,7 +206,7 @@ pub fn configurations(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
             .map_err(|e| InputError::new(path, format!("cannot read: {}", describe_io(&e))))?;
         let found = if metadata.is_dir() && !has_tf_files(path) {
             let mut below = Vec::new();
-            discover(path, 0, &mut below);
+            discover(path, 0, &mut below)?;
             if below.is_empty() {
                 // Let the loader say that there is nothing to scan here.
                 vec![path.clone()]
@@ -251,13 +251,12 @@ fn has_tf_files(dir: &Path) -> bool {
 }
 
 /// Collects the directories below `dir` that hold `.tf` files, in name order, without looking
-/// inside them (their subdirectories are their own modules).
-fn discover(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    if depth >= MAX_DISCOVERY_DEPTH {
-        return;
-    }
+/// inside them (their subdirectories are their own modules). Directories nested past
+/// [`MAX_DISCOVERY_DEPTH`] are refused rather than skipped: a configuration left out in silence
+/// would pass a scan it was never part of.
+fn discover(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return Ok(());
     };
     let mut subdirectories: Vec<PathBuf> = entries
         .flatten()
@@ -266,13 +265,25 @@ fn discover(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
         .map(|entry| entry.path())
         .collect();
     subdirectories.sort();
+    if depth >= MAX_DISCOVERY_DEPTH && !subdirectories.is_empty() {
+        return Err(InputError::new(
+            dir,
+            format!(
+                "directories nest more than {MAX_DISCOVERY_DEPTH} levels below the path named; \
+                 expected configurations within {MAX_DISCOVERY_DEPTH} levels (name a deeper \
+                 directory itself to scan it)"
+            ),
+        ));
+    }
+
     for subdirectory in subdirectories {
         if has_tf_files(&subdirectory) {
             found.push(subdirectory);
         } else {
-            discover(&subdirectory, depth + 1, found);
+            discover(&subdirectory, depth + 1, found)?;
         }
     }
+    Ok(())
 }
 
 /// Forgets everything about rules the configuration disables.

@@ -1180,3 +1180,27 @@ fn a_file_the_parser_backtracks_over_is_refused() {
     )
     .saying("did not finish")]);
 }
+
+/// A configuration nested deeper than discovery looks is refused, not left out: leaving it out
+/// in silence would pass the scan of a tree it belongs to.
+#[test]
+fn configurations_nested_past_the_discovery_depth_are_refused() {
+    let scratch = Scratch::new("deep-dirs");
+    scratch.tf("tree/shallow", "locals {\n  a = 1\n}\n");
+    let deep: PathBuf = std::iter::repeat_n("d", 20).collect();
+    scratch.tf(
+        &format!("tree/{}", deep.display()),
+        "resource \"aws_ebs_volume\" \"v\" {\n  encrypted = false\n}\n",
+    );
+    let tree = scratch.0.join("tree");
+    let limit: PathBuf = std::iter::repeat_n("d", 16).collect();
+
+    assert_all_refused(&[Case::new(
+        "configurations-deeper-than-discovery",
+        scan(&tree),
+        tree.join(limit),
+        // A directory: there is no line to point at.
+        Place::Whole,
+    )
+    .saying("nest more than 16 levels")]);
+}
