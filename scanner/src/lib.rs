@@ -9,6 +9,7 @@ pub mod dates;
 pub mod engine;
 pub mod error;
 pub mod evidence;
+pub mod files;
 pub mod finding;
 pub mod flows;
 pub mod hcl;

@@ -76,8 +76,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 
 /// Reads a configuration file.
 pub fn read(path: &Path) -> Result<Settings, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(path, format!("cannot read the configuration file: {e}")))?;
+    let text = crate::files::read_regular_text(path, path, "a .hipaa.toml configuration file")?;
     parse(&text, path)
 }
 

@@ -513,8 +513,7 @@ impl Baseline {
     }
 
     pub fn read(path: &Path) -> Result<Baseline, InputError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::new(path, format!("cannot read the baseline: {e}")))?;
+        let text = crate::files::read_regular_text(path, path, "a baseline file")?;
         let document: BaselineDocument = serde_json::from_str(&text).map_err(|e| {
             InputError::new(
                 path,

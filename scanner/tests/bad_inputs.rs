@@ -1204,3 +1204,54 @@ fn configurations_nested_past_the_discovery_depth_are_refused() {
     )
     .saying("nest more than 16 levels")]);
 }
+
+/// Files named by flags or found beside the configuration are read only when they are regular
+/// files: a named pipe would wait forever and a device would never end.
+#[test]
+fn endless_files_named_by_flags_are_refused() {
+    let scratch = Scratch::new("endless-flags");
+    let dir = scratch.tf("ok", "locals {\n  a = 1\n}\n");
+    let fifo = scratch.0.join("pipe");
+    make_fifo(&fifo);
+
+    let mut cases = Vec::new();
+    for (name, flag) in [
+        ("var-file-fifo", "--var-file"),
+        ("config-fifo", "--config"),
+        ("baseline-fifo", "--baseline"),
+        ("policy-fifo", "--policy"),
+    ] {
+        let args = scan_with(&dir, &[flag, fifo.to_str().unwrap()]);
+        cases.push(Case::new(name, args, &fifo, Place::Whole).saying("not a regular file"));
+    }
+    assert_all_refused(&cases);
+}
+
+/// A module manifest that cannot be read is noted, not passed over in silence.
+#[test]
+fn an_endless_module_manifest_is_noted() {
+    let scratch = Scratch::new("endless-manifest");
+    let dir = scratch.tf("root", "locals {\n  a = 1\n}\n");
+    let modules = dir.join(".terraform/modules");
+    std::fs::create_dir_all(&modules).unwrap();
+    make_fifo(&modules.join("modules.json"));
+
+    let report = scratch.0.join("report.json");
+    let args = scan_with(
+        &dir,
+        &["--format", "json", "--output", report.to_str().unwrap()],
+    );
+    let outcome = run_hipaa(&args);
+    assert_eq!(
+        outcome.status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        outcome.stderr
+    );
+    let written = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        written.contains("not a regular file")
+            && written.contains("downloaded modules were not scanned"),
+        "{written}"
+    );
+}

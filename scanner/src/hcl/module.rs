@@ -87,10 +87,18 @@ impl Loader {
     fn read_manifest(&mut self) {
         let relative = Path::new(".terraform").join("modules").join("modules.json");
         let path = self.root_dir.join(&relative);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return;
-        };
         let display = display_join(&self.root_display, &relative);
+        if !path.exists() {
+            return;
+        }
+        let text = match crate::files::read_regular_text(&path, &display, "a module manifest") {
+            Ok(text) => text,
+            Err(error) => {
+                self.shared
+                    .note(format!("{error}; downloaded modules were not scanned"));
+                return;
+            }
+        };
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
             self.shared.note(format!(
                 "{}: not a module manifest Terraform wrote; downloaded modules were not scanned",

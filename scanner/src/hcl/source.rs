@@ -7,10 +7,6 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// Files larger than this are refused: no Terraform file is anywhere near it, and reading one
-/// would only exhaust memory.
-const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
-
 /// How long the parser may work on one file. A valid file of megabytes parses in well under a
 /// second, but the parser backtracks between its two readings of `-` (a negative number or a
 /// unary minus) at every open bracket, so a malformed file of nested, unclosed brackets can take
@@ -51,24 +47,7 @@ impl SourceFile {
 
 /// Reads a file as UTF-8 text, naming the file (and the line, for bad bytes) on failure.
 pub(crate) fn read_text(path: &Path, display: &Path) -> Result<String, InputError> {
-    let too_big = std::fs::metadata(path)
-        .map(|meta| meta.len() > MAX_FILE_BYTES)
-        .unwrap_or(false);
-    if too_big {
-        return Err(InputError::new(
-            display,
-            format!(
-                "file is larger than {} MiB; expected a Terraform source file",
-                MAX_FILE_BYTES >> 20
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|err| {
-        InputError::new(
-            display,
-            format!("cannot read the file: {err}; expected a readable Terraform file"),
-        )
-    })?;
+    let bytes = crate::files::read_regular(path, display, "a Terraform source file")?;
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {
