@@ -42,7 +42,9 @@ for target in "${targets[@]}"; do
     # No sanitizer: the product is safe Rust, so the checks that matter are panics, overflow
     # checks (on by default) and the stack and memory limits, at twice the speed.
     cargo +nightly fuzz build --sanitizer none "$target"
-    binary="fuzz/target/x86_64-unknown-linux-gnu/release/$target"
+    # cargo-fuzz builds for the host's target triple, which names the output directory.
+    host="$(rustc -vV | sed -n 's/^host: //p')"
+    binary="fuzz/target/$host/release/$target"
 
     mkdir -p "fuzz/artifacts/$target" fuzz/logs
     log="fuzz/logs/$target-$(date -u +%Y%m%dT%H%M%SZ).log"
