@@ -297,6 +297,22 @@ enum ColorArg {
     Never,
 }
 
+impl ColorArg {
+    /// Whether to colour the report: `auto` colours a terminal, never a file, and honours
+    /// `NO_COLOR`.
+    fn resolve(self, to_file: bool) -> bool {
+        match self {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => {
+                !to_file
+                    && io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
 impl From<FormatArg> for Format {
     fn from(format: FormatArg) -> Format {
         match format {
@@ -362,15 +378,7 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
         .map(Format::from)
         .or(settings.format)
         .unwrap_or(Format::Text);
-    let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => {
-            args.output.is_none()
-                && io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = args.color.resolve(args.output.is_some());
     let output_options = OutputOptions {
         color,
         base_dir: std::env::current_dir().unwrap_or_default(),

@@ -104,15 +104,7 @@ pub(super) fn run(command: AuditCommand) -> Result<u8, String> {
     let mut report = audit(&inventory, ledger.as_deref());
     keep_at_or_above(&mut report, Severity::from(args.severity));
 
-    let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => {
-            args.output.is_none()
-                && io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = args.color.resolve(args.output.is_some());
     let options = OutputOptions {
         color,
         base_dir: std::env::current_dir().unwrap_or_default(),
