@@ -155,19 +155,10 @@ impl ModuleConfig {
             let display = display_join(display_dir, name);
             if config.is_read(name, &display) {
                 let path = dir.join(name);
-                // A named pipe would block the scan until something writes to it, and a
-                // device could be read forever. A symbolic link to a directory is skipped, as
-                // directories are.
-                match std::fs::metadata(&path) {
-                    Ok(meta) if meta.is_dir() => continue,
-                    Ok(meta) if !meta.is_file() => {
-                        return Err(InputError::new(
-                            &display,
-                            "not a regular file (a named pipe, socket or device); expected a \
-                             Terraform source file",
-                        ))
-                    }
-                    _ => {}
+                // A symbolic link to a directory is skipped, as directories are; named pipes
+                // and devices are refused by the reader.
+                if path.is_dir() {
+                    continue;
                 }
                 let text = read_text(&path, &display)?;
                 config.add_text(&text, &display)?;
