@@ -1255,3 +1255,72 @@ fn an_endless_module_manifest_is_noted() {
         "{written}"
     );
 }
+
+/// Lines that each double a string, ending in `for` expressions over the largest.
+fn doubling_strings(last: &str) -> String {
+    // 1,000 bytes doubled 14 times: 16,384,000 bytes, just under the longest string allowed.
+    let mut text = format!("locals {{\n  s0 = \"{}\"\n", "x".repeat(1000));
+    for i in 1..=14 {
+        text.push_str(&format!(
+            "  s{i} = \"${{local.s{}}}${{local.s{}}}\"\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    text.push_str(last);
+    text.push_str("}\n");
+    text
+}
+
+/// Configurations whose evaluation would take gigabytes or minutes are refused at the
+/// declaration that goes past the load's limits, not aborted by the system or left to run.
+#[test]
+fn evaluation_past_the_load_limits_is_refused() {
+    let scratch = Scratch::new("evaluation-limits");
+    let s = &scratch;
+    let mut cases = Vec::new();
+
+    // Each string is allowed; six hundred copies of the largest are not.
+    let text = doubling_strings("  big = [for i in range(600) : \"${local.s14}${i}\"]\n");
+    cases.push(tf_case(s, "strings-doubling-then-copied", &text, line(17)).saying("512 MiB"));
+
+    // Three nested `dynamic` blocks of 300 each: 27 million blocks.
+    let attributes: String = (0..50).map(|i| format!("a{i} = {i}\n")).collect();
+    let text = format!(
+        "resource \"aws_s3_bucket\" \"b\" {{\n  bucket = \"x\"\n{}}}\n",
+        ["a", "b", "c"]
+            .iter()
+            .rev()
+            .fold(attributes, |inner, name| format!(
+                "dynamic \"{name}\" {{\nfor_each = range(300)\ncontent {{\n{inner}}}\n}}\n"
+            ))
+    );
+    cases.push(
+        tf_case(s, "dynamic-blocks-nested", &text, line(1)).saying("the configuration builds"),
+    );
+
+    // Sixty lines of `nN = [local.nN-1, local.nN-1]`: 2^60 elements, shared, until walked.
+    let mut text = "locals {\n  n0 = [\"a\"]\n".to_string();
+    for i in 1..=60 {
+        text.push_str(&format!("  n{i} = [local.n{}, local.n{}]\n", i - 1, i - 1));
+    }
+    text.push_str("}\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = jsonencode(local.n60)\n}\n");
+    cases.push(tf_case(s, "lists-doubling", &text, line(23)).saying("single value"));
+
+    // A function given the largest string over and over: cheap to build, costly to read.
+    let text = doubling_strings("  h = [for i in range(300) : coalesce(local.s14)]\n");
+    cases.push(tf_case(s, "functions-over-huge-strings", &text, line(17)).saying("4 GiB"));
+
+    // A hundred million steps that build nothing: the filter drops every element.
+    let text = "locals {\n  hundred = range(100)\n  million = range(1000000)\n  spin = [for i in \
+                local.million : i if length([for j in local.hundred : j if j < 0]) > 0]\n}\n";
+    cases.push(tf_case(s, "steps-building-nothing", text, line(4)).saying("evaluation steps"));
+
+    // Three blocks of 70,000 instances each.
+    let buckets: String = (0..3)
+        .map(|i| format!("resource \"aws_s3_bucket\" \"b{i}\" {{\n  count = 70000\n}}\n"))
+        .collect();
+    cases.push(tf_case(s, "instances-past-the-total", &buckets, line(7)).saying("200,000"));
+
+    assert_all_refused(&cases);
+}

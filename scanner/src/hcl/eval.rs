@@ -7,6 +7,7 @@
 //! that `try` and `can` behave; the rules see it as unknown.
 
 use super::functions;
+use super::meter::{self, Exceeded};
 use super::source::original_object_key;
 use super::val::{Kind, Refs, Val, MAX_CHOICES, MAX_STRING_BYTES};
 use crate::model::{InstanceKey, Mode, Reference};
@@ -19,21 +20,13 @@ use hcl_edit::Decorated;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Evaluation steps one load may take. Enough for hundreds of thousands of resources; a
-/// configuration that asks for more (a `range` nested in `for` expressions, say) gets unknown
-/// values from there on rather than a scan that never ends.
-pub(crate) const STEP_BUDGET: u64 = 50_000_000;
-
-/// The most instances `count` and `for_each` may make in one load, all blocks and modules
-/// together: each costs a few KiB, and a few lines of `count = 99999` would otherwise take
-/// gigabytes. Four times the largest estate benchmarked (`hipaa-gen --resources 50000`).
-pub(crate) const MAX_TOTAL_INSTANCES: usize = 200_000;
-
 /// How deeply evaluation may recurse. The parser already limits nesting to 64 levels; this is a
 /// second guard so that no input can exhaust the stack.
 const MAX_EVAL_DEPTH: u32 = 512;
 
-/// State shared by every evaluation of one load: the step budget and the notes for the user.
+/// State shared by every evaluation of one load: the step budget, the instances left and the
+/// notes for the user. The other limits of a load are kept by [`meter`], which a new `Shared`
+/// starts afresh.
 pub(crate) struct Shared {
     steps_left: Cell<u64>,
     /// How many more resource and module instances `count` and `for_each` may make.
@@ -43,9 +36,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn new(budget: u64) -> Shared {
+        meter::start();
         Shared {
             steps_left: Cell::new(budget),
-            instances_left: Cell::new(MAX_TOTAL_INSTANCES),
+            instances_left: Cell::new(meter::MAX_TOTAL_INSTANCES),
             notes: RefCell::new(BTreeSet::new()),
         }
     }
@@ -61,25 +55,27 @@ impl Shared {
             .collect()
     }
 
-    /// Takes `count` instances from what one load may make; false, taking none, when fewer
-    /// are left.
+    /// Takes `count` instances from what one load may make; false, taking none and recording
+    /// the limit as passed, when fewer are left.
     pub fn take_instances(&self, count: usize) -> bool {
         let left = self.instances_left.get();
         if count > left {
+            meter::trip(Exceeded::Instances);
             return false;
         }
         self.instances_left.set(left - count);
         true
     }
 
-    /// Spends one step; false once the budget is gone.
+    /// Spends one step; false once the budget is gone or the load went past another of its
+    /// limits, so that evaluation winds down at once.
     pub fn step(&self) -> bool {
         let left = self.steps_left.get();
         if left == 0 {
-            self.note(
-                "the configuration needed more evaluation steps than the scanner allows; \
-                 values computed after that point are treated as unknown",
-            );
+            meter::trip(Exceeded::Steps);
+            return false;
+        }
+        if meter::exceeded().is_some() {
             return false;
         }
         self.steps_left.set(left - 1);
@@ -1375,12 +1371,13 @@ mod tests {
     }
 
     #[test]
-    fn a_spent_budget_gives_unknown_values_and_a_note() {
+    fn a_spent_budget_gives_unknown_values_and_stops_the_load() {
         let scope = scope();
         let expr = hcl_edit::parser::parse_expr("[for i in range(1000) : i * 2]").unwrap();
         let shared = Shared::new(50);
+        assert_eq!(meter::exceeded(), None);
         let value = Evaluator::new(&scope, &shared).eval(&expr);
         assert_eq!(value.to_value(), Value::Unknown);
-        assert!(!shared.take_notes().is_empty());
+        assert_eq!(meter::exceeded(), Some(Exceeded::Steps));
     }
 }

@@ -6,6 +6,7 @@
 //! guesses what a function it does not implement would return.
 
 use super::eval::{blocked_like, lift, Shared};
+use super::meter;
 use super::val::{format_number, Kind, Refs, Val, MAX_STRING_BYTES};
 use md5::Md5;
 use sha1::Sha1;
@@ -262,13 +263,18 @@ const UNEVALUATED: &[(&str, &str)] = &[
     ("yamlencode", "YAML is not encoded"),
 ];
 
+/// Functions that read one element of a collection argument, not the whole of it: only their
+/// other arguments count towards the data a load may pass to functions.
+const READS_ONE_ELEMENT: &[&str] = &["element", "length", "lookup"];
+
 /// Calls a built-in function with evaluated arguments.
 pub(crate) fn call(name: &str, args: Vec<Val>, shared: &Shared) -> Val {
-    let deep_refs = args
-        .iter()
-        .fold(Refs::default(), |acc, arg| acc.union(&arg.deep_refs()));
+    let deep_refs = || {
+        args.iter()
+            .fold(Refs::default(), |acc, arg| acc.union(&arg.deep_refs()))
+    };
     match name {
-        "sensitive" if args.len() == 1 => return Val::sensitive().with_refs(&deep_refs),
+        "sensitive" if args.len() == 1 => return Val::sensitive().with_refs(&deep_refs()),
         // The scanner never held the content of a sensitive value, so it stays sensitive.
         "nonsensitive" if args.len() == 1 => {
             return args.into_iter().next().unwrap_or_else(Val::null)
@@ -290,12 +296,15 @@ pub(crate) fn call(name: &str, args: Vec<Val>, shared: &Shared) -> Val {
                  unknown"
             )),
         }
-        return Val::unknown().with_refs(&deep_refs);
+        return Val::unknown().with_refs(&deep_refs());
     };
     let arity_ok =
         args.len() >= function.min_args && function.max_args.is_none_or(|max| args.len() <= max);
     if !arity_ok {
         return Val::error();
+    }
+    if !meter::charge_function_input(input_bytes(function.name, &args)) {
+        return Val::unknown();
     }
 
     let mut apply = |known: &[Val]| match (function.body)(known) {
@@ -307,13 +316,24 @@ pub(crate) fn call(name: &str, args: Vec<Val>, shared: &Shared) -> Val {
         lift(&args, &mut apply)
     };
     if function.shape == Shape::Computed || result.is_blocked() {
-        result.with_refs(&deep_refs)
+        result.with_refs(&deep_refs())
     } else {
         let top_refs = args
             .iter()
             .fold(Refs::default(), |acc, arg| acc.union(&arg.refs));
         result.with_refs(&top_refs)
     }
+}
+
+/// How much data a call hands its function: what the function will read of its arguments.
+fn input_bytes(name: &str, args: &[Val]) -> u64 {
+    let reads_one = READS_ONE_ELEMENT.contains(&name);
+    args.iter()
+        .map(|arg| match &arg.kind {
+            Kind::List(_) | Kind::Map(_) if reads_one => 0,
+            _ => u64::from(arg.weight()),
+        })
+        .sum()
 }
 
 fn find(name: &str) -> Option<&'static Function> {

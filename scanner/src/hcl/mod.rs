@@ -28,6 +28,7 @@ mod blocks;
 mod config;
 mod eval;
 mod functions;
+mod meter;
 mod module;
 mod source;
 mod types;
@@ -37,7 +38,8 @@ mod vars;
 use crate::error::InputError;
 use crate::model::Project;
 use config::ModuleConfig;
-use eval::{Shared, STEP_BUDGET};
+use eval::Shared;
+use meter::MAX_STEPS;
 use module::Loader;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -76,7 +78,7 @@ pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
         ));
     };
 
-    let mut loader = Loader::new(&dir, &display_dir, Shared::new(STEP_BUDGET));
+    let mut loader = Loader::new(&dir, &display_dir, Shared::new(MAX_STEPS));
     let config = loader.config_for(&dir, &display_dir)?;
     if config.files.is_empty() {
         return Err(InputError::new(
@@ -107,7 +109,7 @@ pub fn load_sources(
             "no Terraform files given; expected at least one .tf file",
         ));
     }
-    let mut loader = Loader::new(dir, dir, Shared::new(STEP_BUDGET));
+    let mut loader = Loader::new(dir, dir, Shared::new(MAX_STEPS));
     loader.remember(source::normalize(dir), config.clone());
     evaluate_root(loader, config, options)
 }
@@ -120,6 +122,13 @@ fn evaluate_root(
 ) -> Result<Project, InputError> {
     let mut value_files = Vec::new();
     let variables = vars::root_values(&config, options, &loader.shared, &mut value_files)?;
+    if let Some(exceeded) = meter::exceeded() {
+        let message = format!(
+            "while evaluating the root module's variable values, {}",
+            exceeded.describe()
+        );
+        return Err(InputError::new(&config.display_dir, message));
+    }
     loader.project.files.extend(value_files);
     loader.run_root(config, variables)?;
     Ok(loader.finish())
@@ -162,7 +171,7 @@ pub fn load_policy_file(path: &Path) -> Result<Project, InputError> {
     }
     let config = Rc::new(ModuleConfig::read_file(path, path)?);
     let (dir, display_dir) = (config.dir.clone(), config.display_dir.clone());
-    let mut loader = Loader::new(&dir, &display_dir, Shared::new(STEP_BUDGET));
+    let mut loader = Loader::new(&dir, &display_dir, Shared::new(MAX_STEPS));
     loader.remember(path.to_path_buf(), config.clone());
     let variables = vars::resolve(&config, HashMap::new(), &loader.shared);
     loader.run_root(config, variables)?;

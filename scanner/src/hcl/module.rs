@@ -9,7 +9,8 @@
 
 use super::blocks::eval_resource_body;
 use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl};
-use super::eval::{self, Evaluator, KeyMode, ResourceTarget, Scope, Shared};
+use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
+use super::meter::{self, Exceeded};
 use super::source::SourceFile;
 use super::source::{display_join, normalize, original_object_key};
 use super::val::{Kind, Val};
@@ -233,6 +234,9 @@ impl Loader {
                     };
                     frame.outputs.insert(decl.name.clone(), value);
                 }
+            }
+            if let Some(exceeded) = meter::exceeded() {
+                return Err(limit_error(&config, &frame.path, node, exceeded));
             }
         }
         Ok(Val::map(std::mem::take(&mut frame.outputs)))
@@ -725,6 +729,45 @@ enum Expansion {
     OverLimit,
 }
 
+/// The error for a load that went past one of its limits while evaluating `node`: it names the
+/// declaration, so that the user can see which part of the configuration grew so large.
+fn limit_error(config: &ModuleConfig, path: &str, node: Node, exceeded: Exceeded) -> InputError {
+    let (subject, file, line) = match node {
+        Node::Local(i) => {
+            let decl = &config.locals[i];
+            (format!("local.{}", decl.name), decl.file, decl.line)
+        }
+        Node::Resource(i) => {
+            let decl = &config.resources[i];
+            let prefix = if decl.mode == Mode::Data { "data." } else { "" };
+            let name = format!("{prefix}{}.{}", decl.resource_type, decl.name);
+            (name, decl.file, decl.line)
+        }
+        Node::Module(i) => {
+            let decl = &config.modules[i];
+            (format!("module.{}", decl.name), decl.file, decl.line)
+        }
+        Node::Output(i) => {
+            let decl = &config.outputs[i];
+            (format!("output.{}", decl.name), decl.file, decl.line)
+        }
+        Node::Provider(i) => {
+            let message = format!(
+                "while evaluating provider \"{}\", {}",
+                config.providers[i].name,
+                exceeded.describe()
+            );
+            return InputError::new(&config.display_dir, message);
+        }
+    };
+    let message = format!(
+        "while evaluating {}, {}",
+        qualify(path, &subject),
+        exceeded.describe()
+    );
+    InputError::new(&config.files[file].display, message).at_line(line)
+}
+
 /// What `for_each` must be, as its errors say.
 const FOR_EACH_EXPECTED: &str = "expected a map, or a set of strings";
 
@@ -886,14 +929,8 @@ impl Expansion {
                     .collect(),
                 KeyMode::ForEach,
             ),
-            Expansion::OverLimit => {
-                shared.note(format!(
-                    "{address}: not scanned; the configuration makes more than {} resource \
-                     and module instances, more than the scanner expands in one scan",
-                    eval::MAX_TOTAL_INSTANCES
-                ));
-                (Vec::new(), KeyMode::Unexpanded)
-            }
+            // The load fails once this block is done (see `Loader::run_frame`).
+            Expansion::OverLimit => (Vec::new(), KeyMode::Unexpanded),
             Expansion::Unexpanded(why) => {
                 shared.note(format!(
                     "{address}: {why}; scanned as a single instance without a key"

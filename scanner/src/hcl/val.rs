@@ -5,6 +5,7 @@
 //! References are kept on every node, so that taking one element out of a collection keeps only
 //! that element's references (plus those of the collection itself).
 
+use super::meter::{self, Exceeded, MAX_VALUE_BYTES};
 use crate::model::Reference;
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -20,6 +21,13 @@ pub(crate) const MAX_CHOICES: usize = 16;
 /// The longest string evaluation builds. Longer ones are errors, so that string-building
 /// expressions nested in loops cannot exhaust memory.
 pub(crate) const MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
+
+/// What one value costs besides the text of a string: the value itself and its slot in the
+/// collection that holds it. An estimate, for the limits in [`meter`].
+const VALUE_BYTES: u32 = 48;
+
+/// What a map costs besides its entries: a B-tree allocates room for several at once.
+const MAP_BYTES: u32 = 256;
 
 /// A sorted, duplicate-free set of references, cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -106,6 +114,9 @@ pub(crate) struct Val {
     /// For an object: whether attributes it lacks are unknown rather than missing. True for
     /// the objects of resources, which compute the attributes they were not given.
     pub open: bool,
+    /// Roughly how many bytes the value takes, counting every copy of a shared part as its own:
+    /// what a walk over the whole value costs. At most [`MAX_VALUE_BYTES`].
+    weight: u32,
 }
 
 impl Val {
@@ -115,6 +126,7 @@ impl Val {
             refs: Refs::default(),
             nesting: 0,
             open: false,
+            weight: VALUE_BYTES,
         }
     }
 
@@ -139,7 +151,15 @@ impl Val {
         if s.len() > MAX_STRING_BYTES {
             return Val::error();
         }
-        Val::scalar(Kind::String(s))
+        if !meter::charge_built(s.len() as u64) {
+            return Val::unknown();
+        }
+        // At most 16 MiB, so the sum fits.
+        let weight = VALUE_BYTES + s.len() as u32;
+        Val {
+            weight,
+            ..Val::scalar(Kind::String(s))
+        }
     }
 
     pub fn unknown() -> Val {
@@ -159,11 +179,18 @@ impl Val {
         if nesting > MAX_NESTING {
             return Val::error();
         }
+        let Some(weight) = weigh(items.iter().map(|item| item.weight)) else {
+            return Val::unknown();
+        };
+        if !meter::charge_built(items.len() as u64 * u64::from(VALUE_BYTES)) {
+            return Val::unknown();
+        }
         Val {
             kind: Kind::List(Rc::new(items)),
             refs: Refs::default(),
             nesting,
             open: false,
+            weight,
         }
     }
 
@@ -172,11 +199,22 @@ impl Val {
         if nesting > MAX_NESTING {
             return Val::error();
         }
+        let entry_weights = entries
+            .iter()
+            .map(|(key, value)| entry_bytes(key).saturating_add(value.weight));
+        let Some(weight) = weigh(entry_weights) else {
+            return Val::unknown();
+        };
+        let built: u64 = entries.keys().map(|key| u64::from(entry_bytes(key))).sum();
+        if !meter::charge_built(u64::from(MAP_BYTES) + built) {
+            return Val::unknown();
+        }
         Val {
             kind: Kind::Map(Rc::new(entries)),
             refs: Refs::default(),
             nesting,
             open: false,
+            weight,
         }
     }
 
@@ -210,11 +248,18 @@ impl Val {
         if nesting > MAX_NESTING {
             return Val::error();
         }
+        let Some(weight) = weigh(flat.iter().map(|branch| branch.weight)) else {
+            return Val::unknown();
+        };
+        if !meter::charge_built(flat.len() as u64 * u64::from(VALUE_BYTES)) {
+            return Val::unknown();
+        }
         Val {
             kind: Kind::AnyOf(Rc::new(flat)),
             refs,
             nesting,
             open: false,
+            weight,
         }
     }
 
@@ -331,9 +376,22 @@ impl Val {
         }
     }
 
+    /// Roughly how many bytes the value takes, as its `weight` field says.
+    pub fn weight(&self) -> u32 {
+        self.weight
+    }
+
     /// The value as another resource's expressions see it: without references (a reference
     /// to the resource stands for them), and with every object open.
     pub fn resource_view(&self) -> Val {
+        let rebuilt = match &self.kind {
+            Kind::List(items) | Kind::AnyOf(items) => items.len() as u64 * u64::from(VALUE_BYTES),
+            Kind::Map(map) => map.keys().map(|key| u64::from(entry_bytes(key))).sum(),
+            _ => 0,
+        };
+        if !meter::charge_built(rebuilt) {
+            return Val::unknown();
+        }
         let kind = match &self.kind {
             Kind::List(items) => {
                 Kind::List(Rc::new(items.iter().map(Val::resource_view).collect()))
@@ -353,6 +411,7 @@ impl Val {
             kind,
             refs: Refs::default(),
             nesting: self.nesting,
+            weight: self.weight,
         }
     }
 
@@ -430,6 +489,23 @@ impl Val {
             ),
         }
     }
+}
+
+/// What a map entry costs besides its value.
+fn entry_bytes(key: &str) -> u32 {
+    // Keys come from strings of at most 16 MiB, so this cannot overflow.
+    VALUE_BYTES + 24 + key.len() as u32
+}
+
+/// The weight of a collection of parts of these weights; `None`, with the limit recorded,
+/// when it is more than one value may weigh.
+fn weigh(parts: impl Iterator<Item = u32>) -> Option<u32> {
+    let total = parts.fold(u64::from(VALUE_BYTES), |sum, part| sum + u64::from(part));
+    if total > u64::from(MAX_VALUE_BYTES) {
+        meter::trip(Exceeded::ValueBytes);
+        return None;
+    }
+    Some(total as u32)
 }
 
 fn is_opaque(kind: &Kind) -> bool {
