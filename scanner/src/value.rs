@@ -129,7 +129,9 @@ impl Value {
     /// The single value at a dotted path, or `Null` when the path is absent.
     /// Use [`Value::lookup`] where a path can cross several blocks.
     pub fn at(&self, path: &str) -> &Value {
-        self.lookup(path).into_iter().next().unwrap_or(&Value::Null)
+        // The first of what `lookup` finds, found without building its lists: rules ask this
+        // of every resource for several attributes, and the lists showed in profiles.
+        first_at(self, path).unwrap_or(&Value::Null)
     }
 
     /// Applies a test to a value, and says `Undetermined` where the value cannot be seen.
@@ -168,6 +170,36 @@ fn collect_key<'a>(value: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
         }
         Value::Unknown | Value::Sensitive | Value::AnyOf(_) => out.push(value),
         _ => {}
+    }
+}
+
+/// The first value [`Value::lookup`] would yield for `path`, walking depth first: its lists
+/// keep the order of the values they came from, so the first of each step's results leads to
+/// the first of the next.
+fn first_at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let (key, rest) = match path.split_once('.') {
+        Some((key, rest)) => (key, Some(rest)),
+        None => (path, None),
+    };
+    match value {
+        Value::Map(map) => {
+            let found = map.get(key).filter(|found| !found.is_null())?;
+            match rest {
+                Some(rest) => first_at(found, rest),
+                None => first_flattened(found),
+            }
+        }
+        Value::List(items) => items.iter().find_map(|item| first_at(item, path)),
+        Value::Unknown | Value::Sensitive | Value::AnyOf(_) => Some(value),
+        _ => None,
+    }
+}
+
+/// The first of what [`flatten_lists`] yields.
+fn first_flattened(value: &Value) -> Option<&Value> {
+    match value {
+        Value::List(items) if items.iter().all(|i| matches!(i, Value::Map(_))) => items.first(),
+        other => Some(other),
     }
 }
 
@@ -236,6 +268,50 @@ mod tests {
             .filter_map(Value::as_str)
             .collect();
         assert_eq!(found, vec!["aws:kms", "AES256"]);
+    }
+
+    #[test]
+    fn at_is_the_first_of_lookup() {
+        let mut value = Value::from(&json!({
+            "rule": [
+                {"apply": []},
+                {"apply": [{"sse_algorithm": null}, {"sse_algorithm": "AES256"}]},
+                {"apply": [{"sse_algorithm": "aws:kms"}]}
+            ],
+            "tags": {"env": "prod"},
+            "blocks": [{"a": 1}, {"a": 2}],
+            "empty": [],
+            "mixed": [1, {"a": 3}],
+            "nothing": null
+        }));
+        if let Value::Map(map) = &mut value {
+            map.insert("later".into(), Value::Unknown);
+        }
+        let paths = [
+            "rule.apply.sse_algorithm",
+            "rule.apply",
+            "rule",
+            "tags.env",
+            "tags.missing",
+            "blocks",
+            "blocks.a",
+            "empty",
+            "mixed",
+            "mixed.a",
+            "nothing",
+            "nothing.deeper",
+            "later.any.path",
+            "",
+            "absent",
+        ];
+        for path in paths {
+            let first = value
+                .lookup(path)
+                .into_iter()
+                .next()
+                .unwrap_or(&Value::Null);
+            assert_eq!(value.at(path), first, "{path}");
+        }
     }
 
     #[test]
