@@ -1324,3 +1324,52 @@ fn evaluation_past_the_load_limits_is_refused() {
 
     assert_all_refused(&cases);
 }
+
+/// A plan file is read through a memory map; one that another program truncates meanwhile
+/// must end the scan with the scanner's error, not a bus error.
+#[test]
+fn a_plan_truncated_while_it_is_read_is_refused() {
+    let scratch = Scratch::new("truncated-meanwhile");
+    // A large part the loader skips, before the plan proper: reading it takes long enough for
+    // the truncation below to land while the file is still being read.
+    let filler = "x".repeat(256 << 20);
+    let path = scratch.file(
+        "plan.json",
+        format!(
+            "{{\"format_version\": \"1.2\", \"variables\": {{\"v\": {{\"value\": \"{filler}\"}}}}, \
+             \"planned_values\": {{\"root_module\": {{}}}}}}"
+        ),
+    );
+    drop(filler);
+
+    let child = Command::new(env!("CARGO_BIN_EXE_hipaa"))
+        .args(["scan".as_ref(), path.as_os_str()])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the hipaa binary starts");
+
+    // Truncate as soon as the file is mapped, which the process's memory map shows.
+    let maps = format!("/proc/{}/maps", child.id());
+    let name = path.to_str().unwrap();
+    let started = Instant::now();
+    while !std::fs::read_to_string(&maps).is_ok_and(|text| text.contains(name)) {
+        assert!(started.elapsed() < KILL_AFTER, "the plan was never mapped");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(name) && stderr.contains("changed while it was being read"),
+        "{stderr}"
+    );
+}

@@ -6,13 +6,15 @@
 //! describes each module once (not per instance) with the references of every expression. This
 //! module joins them by address into one [`Resource`] per instance that exists after apply.
 //!
-//! The file is streamed, not read into memory: the values kept are built as they pass and the
-//! rest is skipped, so loading costs about the memory of the resources loaded (see
-//! [`stream`]).
+//! The file is read in one pass and never held whole: the values kept are built as they pass
+//! and the rest is skipped (see [`stream`]). A regular file is parsed through a memory map
+//! whose passed pages are handed back as it goes, anything else as a stream ([`mapped`]), so
+//! loading costs about the memory of the resources loaded.
 //!
 //! Plans carry no source lines, so resources have no [`Location`](crate::model::Location):
 //! findings point at the plan file itself.
 
+mod mapped;
 mod references;
 mod schema;
 mod stream;
@@ -21,15 +23,18 @@ mod values;
 use crate::error::{json_message, InputError};
 use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
 use crate::value::Value;
+use mapped::{DropBehind, Mapping};
 use references::{module_address, module_steps, ModuleConfig, Resolver};
 /// Taking addresses apart, for matching suppressions to resource instances.
 pub(crate) use references::{split_traversal, Step};
 use schema::{Configuration, IndexKey};
 use serde::de::DeserializeSeed;
+use serde_json::de::IoRead;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::Path;
+use std::rc::Rc;
 use stream::{Gathered, Instance, PlanSeed};
 
 /// Plan format major versions this loader knows. Terraform promises that a change of the minor
@@ -46,37 +51,61 @@ pub fn looks_like_plan(path: &Path) -> bool {
         .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
 }
 
-/// Reads a plan written by `terraform show -json PLANFILE`.
+/// Reads a plan written by `terraform show -json PLANFILE`: through a memory map when it is a
+/// regular file (see [`mapped`]), else streamed.
 pub fn load(path: &Path) -> Result<Project, InputError> {
-    load_from(path, || {
-        File::open(path)
-            .map(|file| BufReader::with_capacity(READ_BUFFER, file))
-            .map_err(|error| InputError::new(path, format!("cannot read the plan: {error}")))
-    })
+    let cannot_read =
+        |error: std::io::Error| InputError::new(path, format!("cannot read the plan: {error}"));
+    let file = File::open(path).map_err(cannot_read)?;
+    let metadata = file.metadata().map_err(cannot_read)?;
+    let len = usize::try_from(metadata.len()).unwrap_or(usize::MAX);
+    if metadata.is_file() && len > 0 {
+        if let Ok(mapping) = Mapping::open(&file, len, path) {
+            let mapping = Rc::new(mapping);
+            let drop_behind = DropBehind::new(mapping.clone());
+            return load_from(
+                path,
+                || Ok(serde_json::de::SliceRead::new(mapping.bytes())),
+                Some(drop_behind),
+            );
+        }
+    }
+    load_from(
+        path,
+        || {
+            File::open(path)
+                .map(|file| IoRead::new(BufReader::with_capacity(READ_BUFFER, file)))
+                .map_err(cannot_read)
+        },
+        None,
+    )
 }
 
 /// Reads a plan held in memory; `source` names it in errors and findings.
 pub fn load_slice(source: &Path, bytes: &[u8]) -> Result<Project, InputError> {
-    load_from(source, || Ok(bytes))
+    load_from(source, || Ok(serde_json::de::SliceRead::new(bytes)), None)
 }
 
 /// Reads a plan from what `open` gives, which is called again to describe an error.
-fn load_from<R: Read>(
+fn load_from<'de, R: serde_json::de::Read<'de>>(
     path: &Path,
     open: impl Fn() -> Result<R, InputError>,
+    drop_behind: Option<DropBehind>,
 ) -> Result<Project, InputError> {
     let mut gathered = Gathered::default();
-    let mut deserializer = serde_json::Deserializer::from_reader(open()?);
+    gathered.drop_behind = drop_behind;
+    let mut deserializer = serde_json::Deserializer::new(open()?);
     let parsed = PlanSeed {
         gathered: &mut gathered,
     }
     .deserialize(&mut deserializer)
     .and_then(|()| deserializer.end());
+    gathered.drop_behind = None;
     if let Err(error) = parsed {
         return Err(parse_error(path, error, || {
             // Read again, slowly, only to name the field that is wrong.
             let reader = open().ok()?;
-            let mut deserializer = serde_json::Deserializer::from_reader(reader);
+            let mut deserializer = serde_json::Deserializer::new(reader);
             let mut track = serde_path_to_error::Track::new();
             let traced = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
             let mut scratch = Gathered::default();

@@ -1,4 +1,4 @@
-//! Reads a plan in one pass as it streams from the file, gathering per instance address what
+//! Reads a plan in one pass as the parser meets it, gathering per instance address what
 //! each section says: values and sensitive markers from `planned_values`, actions and markers
 //! from `resource_changes`, data sources read while planning from `prior_state`, and the
 //! `configuration`. Only the values of instances that will be kept are built; every other part
@@ -9,6 +9,7 @@
 //! out unknown values); whichever comes first in the file is read, and the other skipped. In
 //! Terraform's output that is `planned_values`.
 
+use super::mapped::DropBehind;
 use super::schema::{Action, Configuration, IndexKey};
 use super::values::{Marks, PlanAttributes};
 use crate::value::Value;
@@ -148,9 +149,18 @@ pub struct Gathered {
     pub instances: Vec<Instance>,
     by_address: HashMap<String, usize, BuildHasherDefault<AddressHasher>>,
     pub configuration: Option<Configuration>,
+    /// Given the place of each resource read, when the plan is a mapped file.
+    pub drop_behind: Option<DropBehind>,
 }
 
 impl Gathered {
+    /// Says that the parser has passed the resource entry whose address is at `at`.
+    fn passed(&mut self, at: Option<*const u8>) {
+        if let (Some(drop_behind), Some(at)) = (&mut self.drop_behind, at) {
+            drop_behind.passed(at);
+        }
+    }
+
     fn knows(&self, address: &str) -> bool {
         self.by_address.contains_key(address)
     }
@@ -417,6 +427,8 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
 /// The fields every resource entry starts with.
 struct Head {
     address: String,
+    /// Where the address is in the input, when it was read from memory unescaped.
+    address_at: Option<*const u8>,
     mode: String,
     resource_type: String,
     name: String,
@@ -427,6 +439,7 @@ struct Head {
 #[derive(Default)]
 struct HeadFields {
     address: Option<String>,
+    address_at: Option<*const u8>,
     mode: Option<String>,
     resource_type: Option<String>,
     name: Option<String>,
@@ -437,7 +450,11 @@ impl HeadFields {
     /// Reads the value of `key` if it is one of the identifying fields.
     fn read<'de, A: MapAccess<'de>>(&mut self, key: Field, map: &mut A) -> Result<bool, A::Error> {
         match key {
-            Field::Address => self.address = Some(map.next_value()?),
+            Field::Address => {
+                let address: PlacedText = map.next_value()?;
+                self.address = Some(address.text);
+                self.address_at = address.at;
+            }
             Field::Mode => self.mode = Some(map.next_value()?),
             Field::Type => self.resource_type = Some(map.next_value()?),
             Field::Name => self.name = Some(map.next_value()?),
@@ -450,11 +467,48 @@ impl HeadFields {
     fn finish<E: de::Error>(self) -> Result<Head, E> {
         Ok(Head {
             address: self.address.ok_or_else(|| E::missing_field("address"))?,
+            address_at: self.address_at,
             mode: self.mode.ok_or_else(|| E::missing_field("mode"))?,
             resource_type: self.resource_type.ok_or_else(|| E::missing_field("type"))?,
             name: self.name.ok_or_else(|| E::missing_field("name"))?,
             key: self.key,
         })
+    }
+}
+
+/// A string, with where it was in the input when the parser could lend it from there.
+struct PlacedText {
+    text: String,
+    at: Option<*const u8>,
+}
+
+impl<'de> de::Deserialize<'de> for PlacedText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlacedText, D::Error> {
+        struct PlacedTextVisitor;
+
+        impl<'de> Visitor<'de> for PlacedTextVisitor {
+            type Value = PlacedText;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<PlacedText, E> {
+                Ok(PlacedText {
+                    text: text.to_string(),
+                    at: Some(text.as_ptr()),
+                })
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<PlacedText, E> {
+                Ok(PlacedText {
+                    text: text.to_string(),
+                    at: None,
+                })
+            }
+        }
+
+        deserializer.deserialize_str(PlacedTextVisitor)
     }
 }
 
@@ -515,6 +569,7 @@ impl<'de> Visitor<'de> for StateResourceSeed<'_> {
         }
 
         let head = head.finish()?;
+        gathered.passed(head.address_at);
         match self.section {
             Section::Planned => {
                 let firm = gathered.has_values(&head.address);
@@ -612,6 +667,7 @@ impl<'de> Visitor<'de> for ChangeEntrySeed<'_> {
         }
 
         let head = head.finish()?;
+        gathered.passed(head.address_at);
         let change: ChangeParts = change.ok_or_else(|| de::Error::missing_field("change"))?;
         if deposed {
             return Ok(());
