@@ -3,6 +3,7 @@
 //! Work is linear in the number of resources: the index is built in one pass, each resource
 //! type is matched against the rules once, and each (rule, resource) pair is judged once.
 
+use crate::address_hash::AddressMap;
 use crate::context::Context;
 use crate::finding::{Category, Finding, Severity, Undetermined};
 use crate::links::Index;
@@ -11,7 +12,7 @@ use crate::policy::Policy;
 use crate::rules::{self, Rule, Verdict};
 use crate::suppress::SuppressionOutcome;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// How one rule fared over the whole input.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -118,7 +119,7 @@ const RESOURCES_PER_THREAD: usize = 4_096;
 struct Judged {
     findings: Vec<Finding>,
     undetermined: Vec<Undetermined>,
-    tallies: HashMap<&'static str, RuleTally>,
+    tallies: AddressMap<&'static str, RuleTally>,
 }
 
 /// Judges `resources` on up to as many threads as there are cores, one contiguous run each,
@@ -149,7 +150,7 @@ fn judge_in_parallel(cx: &Context, resources: &[&Resource]) -> Vec<Judged> {
 /// Runs every rule that applies to each resource's type over it.
 fn judge(cx: &Context, resources: &[&Resource]) -> Judged {
     let all_rules = rules::all();
-    let mut rules_by_type: HashMap<&str, Vec<&'static dyn Rule>> = HashMap::new();
+    let mut rules_by_type: AddressMap<&str, Vec<&'static dyn Rule>> = AddressMap::default();
     let mut judged = Judged::default();
 
     for resource in resources {

@@ -7,12 +7,13 @@
 //! of a replica included), and a second walk marks the resources PHI *might* reach because a
 //! flow into them starts at a resource that cannot be known before apply.
 
+use crate::address_hash::AddressMap;
 use crate::links::Index;
 use crate::model::{Mode, Resource};
 use crate::policy::Policy;
 use crate::value::Value;
 use hipaa_compliance::dataflow::{self, DataFlow, Endpoint};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Attributes whose literal value another resource may use to name this one.
 const NAME_ATTRIBUTES: &[&str] = &[
@@ -64,7 +65,7 @@ pub enum Receipt {
 /// The resources PHI reaches along data flows, by address.
 #[derive(Debug, Default)]
 pub struct PhiReach {
-    receipts: HashMap<String, Receipt>,
+    receipts: AddressMap<String, Receipt>,
 }
 
 /// One flow between two resources of the scan.
@@ -90,7 +91,7 @@ impl PhiReach {
         let resources = index.resources();
         let graph = Graph::build(index, policy);
 
-        let mut receipts: HashMap<String, Receipt> = HashMap::new();
+        let mut receipts: AddressMap<String, Receipt> = AddressMap::default();
         let mut origin_of: Vec<Option<String>> = vec![None; resources.len()];
         let mut queue = VecDeque::new();
 
@@ -234,15 +235,15 @@ impl Graph {
 
 /// Managed resources by address and by the literal names others may use for them.
 struct Names<'a> {
-    by_address: HashMap<&'a str, usize>,
-    by_literal: HashMap<String, Vec<usize>>,
+    by_address: AddressMap<&'a str, usize>,
+    by_literal: AddressMap<String, Vec<usize>>,
 }
 
 impl<'a> Names<'a> {
     fn build(resources: &'a [Resource]) -> Names<'a> {
         let mut names = Names {
-            by_address: HashMap::with_capacity(resources.len()),
-            by_literal: HashMap::new(),
+            by_address: AddressMap::with_capacity_and_hasher(resources.len(), Default::default()),
+            by_literal: AddressMap::default(),
         };
         for (i, resource) in resources.iter().enumerate() {
             if resource.mode != Mode::Managed {

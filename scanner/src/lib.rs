@@ -2,6 +2,7 @@
 //! the HIPAA licensing model they declare, and judges every resource against it.
 
 pub mod access_review;
+pub mod address_hash;
 pub mod audit;
 pub mod cli;
 pub mod context;

@@ -7,9 +7,9 @@
 //! the literal name. A resource that names a bucket this configuration does not manage is
 //! linked to nothing.
 
+use crate::address_hash::AddressMap;
 use crate::model::{Project, Reference, Resource};
 use crate::value::Value;
-use std::collections::HashMap;
 
 /// One way a resource names another.
 #[derive(Debug, Clone, Copy)]
@@ -85,15 +85,15 @@ pub const LINKS: &[LinkKind] = &[
 /// Resources by address and by the names other resources may use for them.
 pub struct Index<'a> {
     resources: &'a [Resource],
-    by_address: HashMap<&'a str, usize>,
+    by_address: AddressMap<&'a str, usize>,
     /// Resource type → its resources, so a rule that needs every resource of one type (every
     /// boundary, every bucket) does not walk the whole project for each resource it judges.
-    by_type: HashMap<&'a str, Vec<usize>>,
-    by_config_address: HashMap<String, Vec<usize>>,
+    by_type: AddressMap<&'a str, Vec<usize>>,
+    by_config_address: AddressMap<String, Vec<usize>>,
     /// (type, name or ARN) → resources, for every type some link points at.
-    by_name: HashMap<(&'a str, String), Vec<usize>>,
+    by_name: AddressMap<(&'a str, String), Vec<usize>>,
     /// (target index, from type) → resources of that type naming the target.
-    linked_from: HashMap<(usize, &'static str), Vec<usize>>,
+    linked_from: AddressMap<(usize, &'static str), Vec<usize>>,
 }
 
 impl<'a> Index<'a> {
@@ -101,11 +101,11 @@ impl<'a> Index<'a> {
         let resources = project.resources.as_slice();
         let mut index = Index {
             resources,
-            by_address: HashMap::with_capacity(resources.len()),
-            by_type: HashMap::new(),
-            by_config_address: HashMap::new(),
-            by_name: HashMap::new(),
-            linked_from: HashMap::new(),
+            by_address: AddressMap::with_capacity_and_hasher(resources.len(), Default::default()),
+            by_type: AddressMap::default(),
+            by_config_address: AddressMap::default(),
+            by_name: AddressMap::default(),
+            linked_from: AddressMap::default(),
         };
 
         for (i, resource) in resources.iter().enumerate() {

@@ -1,12 +1,12 @@
 //! The licensing model a scan judges against, learned from the `hipaa_license`,
 //! `hipaa_boundary` and `hipaa_phi_system` declarations in the scanned code or in a policy file.
 
+use crate::address_hash::AddressSet;
 use crate::links::Index;
 use crate::model::{Project, Resource};
 use crate::value::Value;
 use hipaa_compliance::license::LicenseTerms;
 use hipaa_compliance::tls::TlsVersion;
-use std::collections::HashSet;
 
 /// A declared license: where it is and what it demands.
 #[derive(Debug, Clone)]
@@ -23,10 +23,10 @@ pub struct Boundary {
     /// known statically.
     pub regions: Option<Vec<String>>,
     /// Addresses of member resources in this configuration.
-    pub member_addresses: HashSet<String>,
+    pub member_addresses: AddressSet<String>,
     /// Members named by a literal (ARN, name or address), matched against resources' `arn`,
     /// `id` and address.
-    pub member_literals: HashSet<String>,
+    pub member_literals: AddressSet<String>,
     /// Whether some member could not be known statically; boundary findings about
     /// non-members are then undetermined rather than failures.
     pub has_unknown_members: bool,
@@ -42,9 +42,9 @@ pub struct Policy {
     pub boundaries: Vec<Boundary>,
     /// Addresses of resources declared to handle PHI by a `hipaa_phi_system`, or members of a
     /// boundary: the sources of PHI flows.
-    pub phi_sources: HashSet<String>,
+    pub phi_sources: AddressSet<String>,
     /// Literal names (ARNs) of PHI sources outside this configuration.
-    pub phi_source_literals: HashSet<String>,
+    pub phi_source_literals: AddressSet<String>,
     /// What the user should know about the declarations: terms HIPAA forbids, members that
     /// name nothing.
     pub notes: Vec<String>,
@@ -216,9 +216,9 @@ fn members_of(
     resource: &Resource,
     attribute: &str,
     index: &Index,
-) -> (HashSet<String>, HashSet<String>, bool) {
-    let mut addresses = HashSet::new();
-    let mut literals = HashSet::new();
+) -> (AddressSet<String>, AddressSet<String>, bool) {
+    let mut addresses = AddressSet::default();
+    let mut literals = AddressSet::default();
     let mut unknown = false;
 
     for reference in resource.references_of(attribute) {

@@ -12,34 +12,10 @@
 use super::mapped::DropBehind;
 use super::schema::{Action, Configuration, IndexKey};
 use super::values::{Marks, PlanAttributes};
+use crate::address_hash::AddressMap;
 use crate::value::Value;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// FNV-1a: addresses are short and not chosen by an attacker who could gain from collisions
-/// (the worst case is a slow load of their own plan), and SipHash showed in profiles.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for byte in bytes {
-            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
 
 /// The keys of the objects this module reads, told apart without allocating a string for each
 /// (there are tens of them per resource).
@@ -147,7 +123,7 @@ pub struct Gathered {
     pub has_resource_changes: bool,
     /// In order of first appearance.
     pub instances: Vec<Instance>,
-    by_address: HashMap<String, usize, BuildHasherDefault<AddressHasher>>,
+    by_address: AddressMap<String, usize>,
     pub configuration: Option<Configuration>,
     /// Given the place of each resource read, when the plan is a mapped file.
     pub drop_behind: Option<DropBehind>,
