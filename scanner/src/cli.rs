@@ -26,7 +26,7 @@ const EXIT_CLEAN: u8 = 0;
 /// Exit code when something at or above the threshold was found.
 const EXIT_FINDINGS: u8 = 1;
 /// Exit code for usage and input errors (clap uses it for usage errors too).
-const EXIT_ERROR: u8 = 2;
+pub const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -337,6 +337,11 @@ impl From<SeverityArg> for Severity {
 
 /// Runs the command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    ExitCode::from(run_for_status(cli))
+}
+
+/// Runs a command and returns its exit status, with any error already printed.
+pub fn run_for_status(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Report(args) => report(args),
@@ -349,10 +354,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Completions { shell } => completions(shell),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
-            ExitCode::from(EXIT_ERROR)
+            EXIT_ERROR
         }
     }
 }
