@@ -89,9 +89,10 @@ pub struct Index<'a> {
     /// Resource type → its resources, so a rule that needs every resource of one type (every
     /// boundary, every bucket) does not walk the whole project for each resource it judges.
     by_type: AddressMap<&'a str, Vec<usize>>,
+    /// Address without the instance key → the instances, for resources that have a key.
     by_config_address: AddressMap<String, Vec<usize>>,
-    /// (type, name or ARN) → resources, for every type some link points at.
-    by_name: AddressMap<(&'a str, String), Vec<usize>>,
+    /// Type → name or ARN → resources, for every type some link points at.
+    by_name: AddressMap<&'a str, AddressMap<String, Vec<usize>>>,
     /// (target index, from type) → resources of that type naming the target.
     linked_from: AddressMap<(usize, &'static str), Vec<usize>>,
 }
@@ -115,11 +116,15 @@ impl<'a> Index<'a> {
                 .entry(resource.resource_type.as_str())
                 .or_default()
                 .push(i);
-            index
-                .by_config_address
-                .entry(resource.config_address())
-                .or_default()
-                .push(i);
+            // Without an instance key the address is the configuration address, which
+            // `by_address` already answers.
+            if resource.key.is_some() {
+                index
+                    .by_config_address
+                    .entry(resource.config_address())
+                    .or_default()
+                    .push(i);
+            }
             index.index_names(i, resource);
         }
 
@@ -156,7 +161,9 @@ impl<'a> Index<'a> {
                 for name in names {
                     let slot = self
                         .by_name
-                        .entry((resource.resource_type.as_str(), name))
+                        .entry(resource.resource_type.as_str())
+                        .or_default()
+                        .entry(name)
                         .or_default();
                     // Resources are indexed in order, so a repeat can only be the last entry;
                     // searching the whole slot made many resources of one name quadratic.
@@ -204,7 +211,8 @@ impl<'a> Index<'a> {
                 continue;
             };
             for to_type in kind.to_types {
-                if let Some(found) = self.by_name.get(&(*to_type, name.clone())) {
+                let named = self.by_name.get(to_type);
+                if let Some(found) = named.and_then(|names| names.get(name.as_str())) {
                     targets.extend(found);
                 }
             }
