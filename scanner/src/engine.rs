@@ -10,6 +10,7 @@ use crate::links::Index;
 use crate::model::{Mode, Project, Resource, SkippedModule};
 use crate::policy::Policy;
 use crate::rules::{self, Rule, Verdict};
+use crate::runs;
 use crate::suppress::SuppressionOutcome;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -110,10 +111,6 @@ pub fn scan(project: &Project) -> ScanReport {
     report
 }
 
-/// Fewer resources than this are judged on one thread: starting another costs more than it
-/// saves.
-const RESOURCES_PER_THREAD: usize = 4_096;
-
 /// What judging one run of resources found.
 #[derive(Default)]
 struct Judged {
@@ -125,26 +122,7 @@ struct Judged {
 /// Judges `resources` on up to as many threads as there are cores, one contiguous run each,
 /// and returns the runs' outcomes in input order.
 fn judge_in_parallel(cx: &Context, resources: &[&Resource]) -> Vec<Judged> {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let threads = cores.min(resources.len() / RESOURCES_PER_THREAD).max(1);
-    if threads == 1 {
-        return vec![judge(cx, resources)];
-    }
-
-    let run_length = resources.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let runs: Vec<_> = resources
-            .chunks(run_length)
-            .map(|run| scope.spawn(move || judge(cx, run)))
-            .collect();
-        runs.into_iter()
-            .map(|run| match run.join() {
-                Ok(judged) => judged,
-                // A rule that panics is a bug; let it surface as it would on one thread.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
+    runs::map_runs(resources, |_, run| judge(cx, run))
 }
 
 /// Runs every rule that applies to each resource's type over it.
@@ -257,7 +235,7 @@ mod tests {
 
     /// Enough volumes, half of them unencrypted, for the engine to split them between threads.
     fn many_volumes() -> Project {
-        let count = RESOURCES_PER_THREAD * 3 + 17;
+        let count = runs::ITEMS_PER_THREAD * 3 + 17;
         let resources = (0..count)
             .map(|i| {
                 resource(

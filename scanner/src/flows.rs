@@ -11,6 +11,7 @@ use crate::address_hash::AddressMap;
 use crate::links::Index;
 use crate::model::{Mode, Resource};
 use crate::policy::Policy;
+use crate::runs;
 use crate::value::Value;
 use hipaa_compliance::dataflow::{self, DataFlow, Endpoint};
 use std::collections::VecDeque;
@@ -95,11 +96,15 @@ impl PhiReach {
         let mut origin_of: Vec<Option<String>> = vec![None; resources.len()];
         let mut queue = VecDeque::new();
 
-        for (i, resource) in resources.iter().enumerate() {
-            if resource.mode == Mode::Managed && policy.is_phi_source(resource) {
-                origin_of[i] = Some(resource.address.clone());
-                queue.push_back((i, 0));
-            }
+        let sources = runs::map_runs(resources, |start, run| {
+            let is_source = |r: &Resource| r.mode == Mode::Managed && policy.is_phi_source(r);
+            (start..start + run.len())
+                .filter(|&i| is_source(&resources[i]))
+                .collect::<Vec<usize>>()
+        });
+        for i in sources.into_iter().flatten() {
+            origin_of[i] = Some(resources[i].address.clone());
+            queue.push_back((i, 0));
         }
         for (to, literal, flow, declared_by) in &graph.literal_arrivals {
             if origin_of[*to].is_none() {
@@ -192,44 +197,78 @@ struct Graph {
     unknown_arrivals: Vec<(usize, &'static DataFlow, usize)>,
 }
 
+/// The part of the graph the flows declared by one run of resources make.
+#[derive(Default)]
+struct GraphPart {
+    /// (source, edge), in the order the flows were met.
+    edges: Vec<(usize, Edge)>,
+    literal_arrivals: Vec<(usize, String, &'static DataFlow, usize)>,
+    unknown_arrivals: Vec<(usize, &'static DataFlow, usize)>,
+}
+
 impl Graph {
     fn build(index: &Index, policy: &Policy) -> Graph {
         let resources = index.resources();
         let names = Names::build(resources);
+        let parts = runs::map_runs(resources, |start, run| {
+            let mut part = GraphPart::default();
+            for (offset, resource) in run.iter().enumerate() {
+                add_flows(&mut part, &names, index, policy, start + offset, resource);
+            }
+            part
+        });
+
+        // Parts in run order, so that the graph is the same however the work was split.
         let mut graph = Graph {
             edges: (0..resources.len()).map(|_| Vec::new()).collect(),
             literal_arrivals: Vec::new(),
             unknown_arrivals: Vec::new(),
         };
-
-        for (i, resource) in resources.iter().enumerate() {
-            if resource.mode != Mode::Managed {
-                continue;
+        for part in parts {
+            for (from, edge) in part.edges {
+                graph.edges[from].push(edge);
             }
-            for flow in dataflow::flows_of(&resource.resource_type) {
-                let sources = names.named(index, policy, i, resource, &flow.source);
-                let destinations = names.named(index, policy, i, resource, &flow.destination);
-
-                for &to in &destinations.resources {
-                    for &from in &sources.resources {
-                        if from != to {
-                            graph.edges[from].push(Edge {
-                                to,
-                                flow,
-                                declared_by: i,
-                            });
-                        }
-                    }
-                    if let Some(literal) = &sources.phi_literal {
-                        graph.literal_arrivals.push((to, literal.clone(), flow, i));
-                    }
-                    if sources.unknown {
-                        graph.unknown_arrivals.push((to, flow, i));
-                    }
-                }
-            }
+            graph.literal_arrivals.extend(part.literal_arrivals);
+            graph.unknown_arrivals.extend(part.unknown_arrivals);
         }
         graph
+    }
+}
+
+/// Adds the flows `resource` (at `i`) declares.
+fn add_flows(
+    part: &mut GraphPart,
+    names: &Names,
+    index: &Index,
+    policy: &Policy,
+    i: usize,
+    resource: &Resource,
+) {
+    if resource.mode != Mode::Managed {
+        return;
+    }
+    for flow in dataflow::flows_of(&resource.resource_type) {
+        let sources = names.named(index, policy, i, resource, &flow.source);
+        let destinations = names.named(index, policy, i, resource, &flow.destination);
+
+        for &to in &destinations.resources {
+            for &from in &sources.resources {
+                if from != to {
+                    let edge = Edge {
+                        to,
+                        flow,
+                        declared_by: i,
+                    };
+                    part.edges.push((from, edge));
+                }
+            }
+            if let Some(literal) = &sources.phi_literal {
+                part.literal_arrivals.push((to, literal.clone(), flow, i));
+            }
+            if sources.unknown {
+                part.unknown_arrivals.push((to, flow, i));
+            }
+        }
     }
 }
 
@@ -413,6 +452,36 @@ mod tests {
             to,
             "arn",
         )
+    }
+
+    #[test]
+    fn a_chain_longer_than_one_thread_takes_is_followed_to_its_end() {
+        // Enough buckets that the graph is built on several threads, with each replication
+        // declared far from the bucket it starts at (declarations after all the buckets).
+        let count = runs::ITEMS_PER_THREAD + 50;
+        let bucket = |i: usize| resource("aws_s3_bucket", &format!("b{i}"), json!({}));
+        let mut resources: Vec<Resource> = (0..count).map(bucket).collect();
+        resources.extend((1..count).rev().map(|i| {
+            let from = format!("aws_s3_bucket.b{}", i - 1);
+            replication(&format!("r{i}"), &from, &format!("aws_s3_bucket.b{i}"))
+        }));
+        resources.push(with_reference(
+            resource("hipaa_phi_system", "first", json!({"name": "first"})),
+            "resource",
+            "aws_s3_bucket.b0",
+            "arn",
+        ));
+
+        let (_, receipts) = reach(resources);
+        let last = format!("aws_s3_bucket.b{}", count - 1);
+        match receipt(&receipts, &last) {
+            Some(Receipt::Receives(arrival)) => {
+                assert_eq!(arrival.origin, "aws_s3_bucket.b0");
+                assert_eq!(arrival.from, format!("aws_s3_bucket.b{}", count - 2));
+                assert_eq!(arrival.hops, count - 1);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

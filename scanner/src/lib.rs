@@ -21,6 +21,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod rules;
+pub mod runs;
 pub mod settings;
 pub mod suppress;
 pub mod value;
