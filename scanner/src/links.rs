@@ -9,6 +9,7 @@
 
 use crate::address_hash::AddressMap;
 use crate::model::{Project, Reference, Resource};
+use crate::runs;
 use crate::value::Value;
 
 /// One way a resource names another.
@@ -128,19 +129,28 @@ impl<'a> Index<'a> {
             index.index_names(i, resource);
         }
 
-        for (i, resource) in resources.iter().enumerate() {
-            for kind in LINKS
-                .iter()
-                .filter(|k| k.from_type == resource.resource_type)
-            {
-                for target in index.follow(resource, kind) {
-                    index
-                        .linked_from
-                        .entry((target, kind.from_type))
-                        .or_default()
-                        .push(i);
+        // Following links only reads the tables built above, so it runs on every core; the
+        // runs' links are added in run order, as one pass would add them.
+        let links = runs::map_runs(resources, |start, run| {
+            let mut found = Vec::new();
+            for (offset, resource) in run.iter().enumerate() {
+                for kind in LINKS
+                    .iter()
+                    .filter(|k| k.from_type == resource.resource_type)
+                {
+                    for target in index.follow(resource, kind) {
+                        found.push((target, kind.from_type, start + offset));
+                    }
                 }
             }
+            found
+        });
+        for (target, from_type, i) in links.into_iter().flatten() {
+            index
+                .linked_from
+                .entry((target, from_type))
+                .or_default()
+                .push(i);
         }
         index
     }
@@ -263,4 +273,61 @@ fn dedup(mut indices: Vec<usize>) -> Vec<usize> {
     indices.sort_unstable();
     indices.dedup();
     indices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{resource, with_reference};
+    use serde_json::json;
+
+    #[test]
+    fn links_found_on_several_threads_are_all_kept_in_order() {
+        // More settings than one thread takes, each naming its bucket by reference or by name,
+        // and two settings for the last bucket, one in each run.
+        let count = runs::ITEMS_PER_THREAD + 10;
+        let mut resources: Vec<Resource> = (0..count)
+            .map(|i| {
+                resource(
+                    "aws_s3_bucket",
+                    &format!("b{i}"),
+                    json!({"bucket": format!("n{i}")}),
+                )
+            })
+            .collect();
+        let setting = "aws_s3_bucket_versioning";
+        resources.push(resource(
+            setting,
+            "first",
+            json!({"bucket": format!("n{}", count - 1)}),
+        ));
+        for i in 0..count {
+            let by_reference = with_reference(
+                resource(setting, &format!("v{i}"), json!({})),
+                "bucket",
+                &format!("aws_s3_bucket.b{i}"),
+                "id",
+            );
+            resources.push(by_reference);
+        }
+        let project = Project {
+            resources,
+            ..Project::default()
+        };
+        let index = Index::build(&project);
+
+        let settings_of = |i: usize| -> Vec<String> {
+            let bucket = index.get(&format!("aws_s3_bucket.b{i}")).unwrap();
+            let linked = index.linked_from(bucket, setting);
+            linked.iter().map(|r| r.address.clone()).collect()
+        };
+        assert_eq!(settings_of(0), vec![format!("{setting}.v0")]);
+        assert_eq!(
+            settings_of(count - 1),
+            vec![
+                format!("{setting}.first"),
+                format!("{setting}.v{}", count - 1)
+            ]
+        );
+    }
 }
