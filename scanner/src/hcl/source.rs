@@ -2,6 +2,7 @@
 
 use crate::error::InputError;
 use hcl_edit::structure::Body;
+use std::cell::RefCell;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
@@ -191,26 +192,35 @@ impl RenamedKeys {
 }
 
 /// A parse error as the user should read it: at the line and column of the original text.
-/// Parses on a thread of its own and waits at most [`PARSE_BUDGET`] for it. A parse that
-/// overruns is left to finish on its own (the process exits with the error meanwhile).
-fn parse_within_budget(
-    text: &str,
-    display: &Path,
-) -> Result<Result<Body, hcl_edit::parser::Error>, InputError> {
-    let (sender, receiver) = mpsc::channel();
-    let owned = text.to_string();
-    let spawned = std::thread::Builder::new()
-        .name("parse".to_string())
-        .spawn(move || {
-            // The receiver is gone only when the budget ran out; nothing is left to tell.
-            let _ = sender.send(hcl_edit::parser::parse_body(&owned));
-        });
-    if spawned.is_err() {
+/// What the parser makes of one file.
+type Parsed = Result<Body, hcl_edit::parser::Error>;
+
+/// A file's text to parse, and where to send the outcome.
+type ParseJob = (String, mpsc::Sender<Parsed>);
+
+thread_local! {
+    /// The thread that parses this thread's files, one after another: starting a thread for
+    /// each file of a large tree cost more than some of the parses.
+    static PARSER: RefCell<Option<mpsc::Sender<ParseJob>>> = const { RefCell::new(None) };
+}
+
+/// Parses on the parsing thread and waits at most [`PARSE_BUDGET`] for it. A parse that
+/// overruns is left to finish on its own, with its thread (the process exits with the error
+/// meanwhile); the next file gets a new one.
+fn parse_within_budget(text: &str, display: &Path) -> Result<Parsed, InputError> {
+    let (reply, outcome) = mpsc::channel();
+    let Some(parser) = parsing_thread() else {
         // No thread to spare: parse here, without a budget.
+        return Ok(hcl_edit::parser::parse_body(text));
+    };
+    if parser.send((text.to_string(), reply)).is_err() {
+        // The thread ended (the parser panicked on an earlier file): parse here.
+        PARSER.with(|slot| slot.borrow_mut().take());
         return Ok(hcl_edit::parser::parse_body(text));
     }
 
-    receiver.recv_timeout(PARSE_BUDGET).map_err(|_| {
+    outcome.recv_timeout(PARSE_BUDGET).map_err(|_| {
+        PARSER.with(|slot| slot.borrow_mut().take());
         InputError::new(
             display,
             format!(
@@ -219,6 +229,27 @@ fn parse_within_budget(
                 PARSE_BUDGET.as_secs()
             ),
         )
+    })
+}
+
+/// The parsing thread of the calling thread, started when there is none.
+fn parsing_thread() -> Option<mpsc::Sender<ParseJob>> {
+    PARSER.with(|slot| {
+        if let Some(parser) = slot.borrow().as_ref() {
+            return Some(parser.clone());
+        }
+        let (jobs, incoming) = mpsc::channel::<ParseJob>();
+        std::thread::Builder::new()
+            .name("parse".to_string())
+            .spawn(move || {
+                for (text, reply) in incoming {
+                    // The receiver is gone only when the budget ran out; nothing to tell.
+                    let _ = reply.send(hcl_edit::parser::parse_body(&text));
+                }
+            })
+            .ok()?;
+        *slot.borrow_mut() = Some(jobs.clone());
+        Some(jobs)
     })
 }
 
