@@ -201,6 +201,20 @@ fn assert_all_refused(cases: &[Case]) {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
+/// Valid input of a shape close to refused input: each scan must end with findings or none
+/// (exit code 0 or 1), not an error.
+fn assert_all_scan(runs: &[Vec<OsString>]) {
+    let mut found = Vec::new();
+    for args in runs {
+        let outcome = run_hipaa(args);
+        let code = outcome.status.and_then(|status| status.code());
+        if !matches!(code, Some(0 | 1)) {
+            found.push(format!("{args:?}: exit {code:?}: {}", outcome.stderr));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 /// A directory of its own for one test, removed when the test ends. Under cargo's directory
 /// for test files rather than the system's: creating ten thousand files in a crowded /tmp took
 /// longer than the whole rest of the suite.
@@ -681,16 +695,123 @@ fn for_each_not_known_before_apply_keeps_scanning() {
         "resource \"random_id\" \"r\" {\n  byte_length = 4\n}\n\n\
          resource \"aws_s3_bucket\" \"b\" {\n  for_each = { (random_id.r.hex) = 1 }\n}\n",
     );
-    for dir in [reusable, computed_keys] {
-        let outcome = run_hipaa(&scan(&dir));
-        let code = outcome.status.and_then(|status| status.code());
-        assert!(
-            matches!(code, Some(0 | 1)),
-            "{}: exit {code:?}: {}",
-            dir.display(),
-            outcome.stderr
-        );
-    }
+    assert_all_scan(&[scan(&reusable), scan(&computed_keys)]);
+}
+
+#[test]
+fn reference_cycles_terraform_refuses() {
+    let scratch = Scratch::new("cycles");
+    let s = &scratch;
+    let mut cases = vec![
+        tf_case(
+            s,
+            "two-locals",
+            "locals {\n  a = local.b\n  b = local.a\n}\n",
+            line(2),
+        )
+        .saying("local.a -> local.b -> local.a"),
+        tf_case(
+            s,
+            "local-reads-itself",
+            "locals {\n  name = \"${local.name}-x\"\n}\n",
+            line(2),
+        )
+        .saying("local.name -> local.name"),
+        tf_case(
+            s,
+            "resource-reads-itself",
+            "resource \"aws_s3_bucket\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n}\n",
+            line(1),
+        )
+        .saying("aws_s3_bucket.b -> aws_s3_bucket.b"),
+        tf_case(
+            s,
+            "through-a-resource",
+            "locals {\n  alias = aws_kms_key.k.arn\n}\n\n\
+             resource \"aws_kms_key\" \"k\" {\n  description = local.alias\n}\n",
+            line(2),
+        )
+        .saying("local.alias -> aws_kms_key.k -> local.alias"),
+        tf_case(
+            s,
+            "through-depends-on",
+            "resource \"aws_kms_key\" \"k\" {\n  depends_on = [aws_s3_bucket.b]\n}\n\n\
+             resource \"aws_s3_bucket\" \"b\" {\n  bucket = aws_kms_key.k.id\n}\n",
+            line(1),
+        )
+        .saying("aws_kms_key.k -> aws_s3_bucket.b -> aws_kms_key.k"),
+        tf_case(
+            s,
+            "module-count-reads-its-output",
+            "module \"m\" {\n  source = \"./m\"\n  count  = length(module.m[0].names)\n}\n",
+            line(1),
+        )
+        .saying("module.m -> module.m.output.names -> module.m"),
+    ];
+    scratch.file(
+        "module-count-reads-its-output/m/main.tf",
+        "output \"names\" {\n  value = [\"a\"]\n}\n",
+    );
+
+    // local.name feeds the module's argument, which its output reads back through a local
+    // and a resource of the module.
+    let dir = scratch.tf(
+        "through-a-module",
+        "locals {\n  name = module.store.bucket\n}\n\n\
+         module \"store\" {\n  source = \"./store\"\n  name   = local.name\n}\n",
+    );
+    scratch.file(
+        "through-a-module/store/main.tf",
+        "variable \"name\" {}\n\nlocals {\n  prefixed = \"phi-${var.name}\"\n}\n\n\
+         resource \"aws_s3_bucket\" \"b\" {\n  bucket = local.prefixed\n}\n\n\
+         output \"bucket\" {\n  value = aws_s3_bucket.b.bucket\n}\n",
+    );
+    cases.push(
+        Case::new("through-a-module", scan(&dir), dir.join("main.tf"), line(2)).saying(
+            "local.name -> module.store.output.bucket -> module.store.var.name -> local.name",
+        ),
+    );
+
+    // A cycle inside a called module names the module's file.
+    let dir = scratch.tf("in-a-module", "module \"m\" {\n  source = \"./m\"\n}\n");
+    scratch.file(
+        "in-a-module/m/main.tf",
+        "resource \"aws_sqs_queue\" \"q\" {\n  name = local.n\n}\n\n\
+         locals {\n  n = aws_sqs_queue.q.name\n}\n",
+    );
+    cases.push(
+        Case::new("in-a-module", scan(&dir), dir.join("m/main.tf"), line(1))
+            .saying("aws_sqs_queue.q -> local.n -> aws_sqs_queue.q"),
+    );
+    assert_all_refused(&cases);
+}
+
+/// References that look circular but that Terraform accepts: an argument reading an output of
+/// its own module call that does not depend on it, a provisioner naming its own resource, and
+/// a `for` variable named like a resource type.
+#[test]
+fn references_that_only_look_circular_keep_scanning() {
+    let scratch = Scratch::new("not-cycles");
+    let own_output = scratch.tf(
+        "own-output",
+        "module \"m\" {\n  source = \"./m\"\n  name   = module.m.fixed\n}\n",
+    );
+    scratch.file(
+        "own-output/m/main.tf",
+        "variable \"name\" {}\n\noutput \"fixed\" {\n  value = \"records\"\n}\n\n\
+         output \"given\" {\n  value = var.name\n}\n",
+    );
+    let provisioner = scratch.tf(
+        "provisioner",
+        "resource \"aws_instance\" \"web\" {\n  ami = \"ami-1\"\n\n  \
+         provisioner \"local-exec\" {\n    command = \"echo ${aws_instance.web.id}\"\n  }\n}\n",
+    );
+    let for_variable = scratch.tf(
+        "for-variable",
+        "locals {\n  ids = [for aws_kms_key in [{ k = 1 }] : aws_kms_key.k]\n}\n\n\
+         resource \"aws_kms_key\" \"k\" {\n  description = jsonencode(local.ids)\n}\n",
+    );
+    assert_all_scan(&[scan(&own_output), scan(&provisioner), scan(&for_variable)]);
 }
 
 #[test]

@@ -84,6 +84,8 @@ pub(crate) struct ProviderDecl {
     pub name: String,
     pub alias: Option<String>,
     pub body: Body,
+    pub file: usize,
+    pub line: u32,
 }
 
 /// An `output` block.
@@ -331,6 +333,8 @@ impl ModuleConfig {
                         name,
                         alias,
                         body: block.body,
+                        file: index,
+                        line,
                     });
                 }
                 "output" => {

@@ -5,7 +5,8 @@
 //! - [`source`] reads and parses files; [`config`] gathers a module's declarations;
 //! - [`eval`] evaluates expressions, with [`functions`] for Terraform's built-in functions;
 //! - [`blocks`] turns resource bodies into values; [`module`] expands modules, `count` and
-//!   `for_each`; [`vars`] reads variable values.
+//!   `for_each`, in the order [`graph`] finds (refusing cycles of references); [`refs`] lists
+//!   what an expression mentions; [`vars`] reads variable values.
 //!
 //! Known shortcomings, each giving unknown values or a note rather than a guess:
 //! - `.tf.json` files and override files (`*_override.tf`) are not read; a note says so.
@@ -28,8 +29,10 @@ mod blocks;
 mod config;
 mod eval;
 mod functions;
+mod graph;
 mod meter;
 mod module;
+mod refs;
 mod source;
 mod types;
 mod val;
