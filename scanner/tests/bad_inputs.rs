@@ -814,6 +814,90 @@ fn references_that_only_look_circular_keep_scanning() {
     assert_all_scan(&[scan(&own_output), scan(&provisioner), scan(&for_variable)]);
 }
 
+/// A `variable` block with this default line.
+fn variable_with_default(default: &str) -> String {
+    format!("variable \"v\" {{\n  type    = any\n  default = {default}\n}}\n")
+}
+
+#[test]
+fn variable_defaults_that_are_not_constants() {
+    let scratch = Scratch::new("defaults");
+    let s = &scratch;
+    let written_out = "expected a value written out";
+    let cases = vec![
+        tf_case(
+            s,
+            "default-reads-itself",
+            &variable_with_default("var.v"),
+            line(3),
+        )
+        .saying("refers to var.v"),
+        tf_case(
+            s,
+            "default-reads-another-variable",
+            &format!(
+                "variable \"region\" {{}}\n\n{}",
+                variable_with_default("\"${var.region}-a\"")
+            ),
+            line(5),
+        )
+        .saying("refers to var.region"),
+        tf_case(
+            s,
+            "default-reads-a-local",
+            &format!(
+                "locals {{\n  a = 1\n}}\n\n{}",
+                variable_with_default("{ a = local.a }")
+            ),
+            line(7),
+        )
+        .saying("refers to local.a"),
+        tf_case(
+            s,
+            "default-reads-a-resource",
+            &variable_with_default("[\n    aws_kms_key.k.arn,\n  ]"),
+            line(4),
+        )
+        .saying("refers to aws_kms_key.k.arn"),
+        tf_case(
+            s,
+            "default-calls-a-function",
+            &variable_with_default("upper(\"x\")"),
+            line(3),
+        )
+        .saying("calls upper()"),
+        tf_case(
+            s,
+            "default-is-a-bare-word",
+            &variable_with_default("prod"),
+            line(3),
+        )
+        .saying("refers to prod"),
+    ];
+    let cases: Vec<Case> = cases.into_iter().map(|c| c.saying(written_out)).collect();
+    assert_all_refused(&cases);
+}
+
+/// Defaults Terraform takes: values written out, including `for` expressions over them and
+/// templates without references.
+#[test]
+fn constant_variable_defaults_keep_scanning() {
+    let scratch = Scratch::new("constant-defaults");
+    let literal_map = scratch.tf(
+        "literal-map",
+        variable_with_default("{\n    env  = \"prod\"\n    tags = [\"a\", \"b\"]\n  }"),
+    );
+    let for_expression = scratch.tf(
+        "for-expression",
+        variable_with_default("{ for name in [\"a\", \"b\"] : name => \"${name}-x\" }"),
+    );
+    let arithmetic = scratch.tf(
+        "arithmetic",
+        variable_with_default("\"${1 + 2}\" == \"3\" ? 1 : 2"),
+    );
+    assert_all_scan(&[scan(&literal_map), scan(&for_expression), scan(&arithmetic)]);
+}
+
 #[test]
 fn variable_values_of_the_wrong_kind() {
     let scratch = Scratch::new("variables");

@@ -1,6 +1,7 @@
 //! One module's configuration: the declarations of every `.tf` file in its directory, before
 //! any evaluation.
 
+use super::refs::{not_constant, CONSTANT_EXPECTED};
 use super::source::{display_join, parse_file, parse_text, read_text, SourceFile};
 use super::types::Type;
 use crate::error::InputError;
@@ -291,25 +292,8 @@ impl ModuleConfig {
                     let [name] = labels::<1>(&block).ok_or_else(|| {
                         error("a `variable` block needs one label: expected its name".into())
                     })?;
-                    let body = block.body;
-                    let literal_from_cli = match body.get_attribute("type") {
-                        None => true,
-                        Some(ty) => {
-                            matches!(&ty.value, Expression::Variable(v) if v.as_str() == "string")
-                        }
-                    };
-                    self.variables.push(VariableDecl {
-                        name,
-                        file: index,
-                        line,
-                        sensitive: is_true(&body, "sensitive"),
-                        literal_from_cli,
-                        ty: body
-                            .get_attribute("type")
-                            .map_or(Type::Any, |ty| Type::parse(&ty.value)),
-                        non_nullable: is_false(&body, "nullable"),
-                        default: body.get_attribute("default").map(|a| a.value.clone()),
-                    });
+                    let decl = variable_decl(name, &block.body, &file, index, line)?;
+                    self.variables.push(decl);
                 }
                 "locals" => {
                     for attribute in block.body.into_attributes() {
@@ -404,6 +388,51 @@ impl ModuleConfig {
         }
         Ok(())
     }
+}
+
+/// A `variable` block's declaration. Its default must be a constant: Terraform evaluates it
+/// before anything else of the module exists.
+fn variable_decl(
+    name: String,
+    body: &Body,
+    file: &SourceFile,
+    index: usize,
+    line: u32,
+) -> Result<VariableDecl, InputError> {
+    let default = body.get_attribute("default");
+    if let Some(default) = default {
+        if let Some((why, span)) = not_constant(&default.value) {
+            let at = file
+                .line(span)
+                .or(file.line(default.span()))
+                .unwrap_or(line);
+            return Err(InputError::new(
+                &file.display,
+                format!(
+                    "the default of variable \"{name}\" {why}; {CONSTANT_EXPECTED}, as \
+                     Terraform evaluates defaults before anything else"
+                ),
+            )
+            .at_line(at));
+        }
+    }
+
+    let literal_from_cli = match body.get_attribute("type") {
+        None => true,
+        Some(ty) => matches!(&ty.value, Expression::Variable(v) if v.as_str() == "string"),
+    };
+    Ok(VariableDecl {
+        name,
+        file: index,
+        line,
+        sensitive: is_true(body, "sensitive"),
+        literal_from_cli,
+        ty: body
+            .get_attribute("type")
+            .map_or(Type::Any, |ty| Type::parse(&ty.value)),
+        non_nullable: is_false(body, "nullable"),
+        default: default.map(|a| a.value.clone()),
+    })
 }
 
 /// The labels of a block, when it has exactly `N`.

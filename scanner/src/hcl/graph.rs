@@ -76,10 +76,12 @@ fn dep_of(root: &str, operators: &[Decorated<TraversalOperator>]) -> Option<Dep>
 /// Adds what a mention refers to, if anything, to `deps`.
 fn collect(deps: &mut Vec<Dep>) -> impl FnMut(Mention<'_>) + '_ {
     |mention| {
-        let Mention::Reference {
+        if let Mention::Reference {
             root, operators, ..
-        } = mention;
-        deps.extend(dep_of(root, operators));
+        } = mention
+        {
+            deps.extend(dep_of(root, operators));
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 //! What an expression mentions: the names it refers to that no enclosing `for` (nor the
-//! iterator of a `dynamic` block) binds. The dependency graph of a module reads expressions
-//! this way.
+//! iterator of a `dynamic` block) binds, and the functions it calls. The dependency graph of a
+//! module reads expressions this way, and so does the check of values that Terraform takes
+//! only as constants: variable defaults, variable files and `--var` values.
 
 use hcl_edit::expr::{Expression, ForExpr, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::ForTemplateExpr;
 use hcl_edit::visit::{self, Visit};
-use hcl_edit::Decorated;
+use hcl_edit::{Decorated, Span};
+use std::ops::Range;
 
 /// One thing an expression mentions.
 pub(crate) enum Mention<'a> {
@@ -14,6 +16,12 @@ pub(crate) enum Mention<'a> {
     Reference {
         root: &'a str,
         operators: &'a [Decorated<TraversalOperator>],
+        span: Option<Range<usize>>,
+    },
+    /// A function call, by its name as written (`upper`, `provider::aws::arn_parse`).
+    Call {
+        name: String,
+        span: Option<Range<usize>>,
     },
 }
 
@@ -32,6 +40,38 @@ pub(crate) fn in_body(body: &Body, found: &mut dyn FnMut(Mention<'_>)) {
 pub(crate) fn in_block(block: &Block, found: &mut dyn FnMut(Mention<'_>)) {
     Walker::new(found).visit_block(block);
 }
+
+/// Why an expression is not a constant, as Terraform requires of variable defaults and
+/// values: "refers to var.a" or "calls upper()", with where that is. `None` for a constant.
+pub(crate) fn not_constant(expr: &Expression) -> Option<(String, Option<Range<usize>>)> {
+    let mut first = None;
+    in_expr(expr, &mut |mention| {
+        if first.is_some() {
+            return;
+        }
+        first = Some(match mention {
+            Mention::Reference {
+                root,
+                operators,
+                span,
+            } => {
+                let mut name = root.to_string();
+                for step in operators.iter().map_while(|op| attribute_name(op)) {
+                    name.push('.');
+                    name.push_str(step);
+                }
+                (format!("refers to {name}"), span)
+            }
+            Mention::Call { name, span } => (format!("calls {name}()"), span),
+        });
+    });
+    first
+}
+
+/// What a constant may be, for errors about values that are not.
+pub(crate) const CONSTANT_EXPECTED: &str =
+    "expected a value written out (strings, numbers, bools, null, lists and objects of them), \
+     without references or function calls";
 
 /// The attribute name a traversal step takes, if it takes one.
 pub(crate) fn attribute_name(operator: &TraversalOperator) -> Option<&str> {
@@ -76,6 +116,7 @@ impl Visit for Walker<'_> {
                     (self.found)(Mention::Reference {
                         root: name.as_str(),
                         operators: &[],
+                        span: name.span(),
                     });
                 }
             }
@@ -85,6 +126,7 @@ impl Visit for Walker<'_> {
                         (self.found)(Mention::Reference {
                             root: root.as_str(),
                             operators: &traversal.operators,
+                            span: traversal.span(),
                         });
                     }
                     // Index expressions can mention names of their own.
@@ -94,6 +136,19 @@ impl Visit for Walker<'_> {
                 } else {
                     visit::visit_traversal(self, traversal);
                 }
+            }
+            Expression::FuncCall(call) => {
+                let mut name = String::new();
+                for part in &call.name.namespace {
+                    name.push_str(part.as_str());
+                    name.push_str("::");
+                }
+                name.push_str(call.name.name.as_str());
+                (self.found)(Mention::Call {
+                    name,
+                    span: call.span(),
+                });
+                visit::visit_func_args(self, &call.args);
             }
             other => visit::visit_expr(self, other),
         }
@@ -158,18 +213,27 @@ impl Visit for Walker<'_> {
 mod tests {
     use super::*;
 
-    /// The mentions of an expression, as `root.attr` names.
+    /// The mentions of an expression, as `root.attr` names and `name()` calls.
     fn mentions(text: &str) -> Vec<String> {
         let expr = hcl_edit::parser::parse_expr(text).expect("an expression");
         let mut found = Vec::new();
         in_expr(&expr, &mut |mention| {
-            let Mention::Reference {
-                root, operators, ..
-            } = mention;
-            let first = operators.first().and_then(|op| attribute_name(op));
-            found.push(first.map_or(root.to_string(), |first| format!("{root}.{first}")));
+            found.push(match mention {
+                Mention::Reference {
+                    root, operators, ..
+                } => {
+                    let first = operators.first().and_then(|op| attribute_name(op));
+                    first.map_or(root.to_string(), |first| format!("{root}.{first}"))
+                }
+                Mention::Call { name, .. } => format!("{name}()"),
+            })
         });
         found
+    }
+
+    fn why_not_constant(text: &str) -> Option<String> {
+        let expr = hcl_edit::parser::parse_expr(text).expect("an expression");
+        not_constant(&expr).map(|(why, _)| why)
     }
 
     #[test]
@@ -187,10 +251,10 @@ mod tests {
     }
 
     #[test]
-    fn index_expressions_and_call_arguments_are_mentions() {
+    fn calls_and_index_expressions_are_mentions() {
         assert_eq!(
             mentions("upper(aws_s3_bucket.b[local.i].id)"),
-            ["aws_s3_bucket.b", "local.i"]
+            ["upper()", "aws_s3_bucket.b", "local.i"]
         );
         assert_eq!(mentions("prod"), ["prod"]);
         assert_eq!(mentions("{ a = 1, (local.k) = 2 }"), ["local.k"]);
@@ -203,9 +267,35 @@ mod tests {
         let body = hcl_edit::parser::parse_body(text).expect("a body");
         let mut found = Vec::new();
         in_body(&body, &mut |mention| {
-            let Mention::Reference { root, .. } = mention;
-            found.push(root.to_string());
+            if let Mention::Reference { root, .. } = mention {
+                found.push(root.to_string());
+            }
         });
         assert_eq!(found, ["var", "local"]);
+    }
+
+    #[test]
+    fn constants_are_values_written_out() {
+        for constant in [
+            "{ a = 1, b = [true, null], c = \"${1 + 2}\" }",
+            "[for x in [1, 2] : x * 2]",
+            "\"%{for x in [\"a\"]}${x}%{endfor}\"",
+            "true ? 1 : 2",
+        ] {
+            assert_eq!(why_not_constant(constant), None, "{constant}");
+        }
+        assert_eq!(
+            why_not_constant("{ a = var.b.c[0].d }").as_deref(),
+            Some("refers to var.b.c")
+        );
+        assert_eq!(why_not_constant("prod").as_deref(), Some("refers to prod"));
+        assert_eq!(
+            why_not_constant("[1, upper(\"x\")]").as_deref(),
+            Some("calls upper()")
+        );
+        assert_eq!(
+            why_not_constant("[for x in [1] : x + y]").as_deref(),
+            Some("refers to y")
+        );
     }
 }
