@@ -898,6 +898,103 @@ fn constant_variable_defaults_keep_scanning() {
     assert_all_scan(&[scan(&literal_map), scan(&for_expression), scan(&arithmetic)]);
 }
 
+/// A `variable` block with this type line.
+fn variable_of_type(ty: &str) -> String {
+    format!("variable \"v\" {{\n  description = \"a value\"\n  type        = {ty}\n}}\n")
+}
+
+#[test]
+fn type_constraints_terraform_does_not_know() {
+    let scratch = Scratch::new("types");
+    let s = &scratch;
+    let types = "expected string, number, bool, any, list(T), set(T), map(T)";
+    let cases = vec![
+        tf_case(s, "misspelled", &variable_of_type("strin"), line(3))
+            .saying("`strin` is not a type"),
+        tf_case(
+            s,
+            "unknown-element",
+            &variable_of_type("list(foo)"),
+            line(3),
+        )
+        .saying("`foo` is not a type"),
+        tf_case(
+            s,
+            "map-without-element",
+            &variable_of_type("map()"),
+            line(3),
+        )
+        .saying("map takes map(T)"),
+        tf_case(
+            s,
+            "two-element-types",
+            &variable_of_type("set(string, number)"),
+            line(3),
+        )
+        .saying("set takes set(T)"),
+        tf_case(s, "bare-set", &variable_of_type("set"), line(3)).saying("set(T)"),
+        tf_case(s, "quoted", &variable_of_type("\"string\""), line(3)).saying("quoted"),
+        tf_case(
+            s,
+            "optional-outside-an-object",
+            &variable_of_type("list(optional(string))"),
+            line(3),
+        )
+        .saying("only for an attribute of an object type"),
+        tf_case(
+            s,
+            "attribute-twice",
+            &variable_of_type("object({ a = string, a = number })"),
+            line(3),
+        )
+        .saying("`a` is given twice"),
+        tf_case(
+            s,
+            "unknown-attribute-type",
+            &variable_of_type("object({\n    name = string\n    port = nubmer\n  })"),
+            line(5),
+        )
+        .saying("`nubmer` is not a type"),
+        tf_case(
+            s,
+            "optional-default-reads-a-variable",
+            &variable_of_type("object({ a = optional(string, var.x) })"),
+            line(3),
+        )
+        .saying("refers to var.x"),
+        tf_case(
+            s,
+            "not-a-constructor",
+            &variable_of_type("array(string)"),
+            line(3),
+        )
+        .saying("`array(...)` is not a type constructor"),
+    ];
+    let cases: Vec<Case> = cases.into_iter().map(|c| c.saying(types)).collect();
+    assert_all_refused(&cases);
+}
+
+/// Types Terraform reads, including the bare `list` and `map` of Terraform 0.11.
+#[test]
+fn type_constraints_terraform_knows_keep_scanning() {
+    let scratch = Scratch::new("known-types");
+    let runs: Vec<Vec<OsString>> = [
+        ("bare-list", "list"),
+        ("bare-map", "map"),
+        ("set-of-any", "set(any)"),
+        ("empty-object", "object({})"),
+        ("empty-tuple", "tuple([])"),
+        (
+            "optional-with-default",
+            "map(object({ port = number, tls = optional(bool, true) }))",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, ty)| scan(&scratch.tf(name, variable_of_type(ty))))
+    .collect();
+    assert_all_scan(&runs);
+}
+
 #[test]
 fn variable_values_of_the_wrong_kind() {
     let scratch = Scratch::new("variables");

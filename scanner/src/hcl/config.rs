@@ -3,7 +3,7 @@
 
 use super::refs::{not_constant, CONSTANT_EXPECTED};
 use super::source::{display_join, parse_file, parse_text, read_text, SourceFile};
-use super::types::Type;
+use super::types::{Type, TYPES_EXPECTED};
 use crate::error::InputError;
 use crate::model::Mode;
 use crate::suppress::{self, Directive};
@@ -417,7 +417,25 @@ fn variable_decl(
         }
     }
 
-    let literal_from_cli = match body.get_attribute("type") {
+    let type_attribute = body.get_attribute("type");
+    let ty = match type_attribute {
+        None => Type::Any,
+        Some(attribute) => Type::parse(&attribute.value).map_err(|err| {
+            let at = file
+                .line(err.span)
+                .or(file.line(attribute.span()))
+                .unwrap_or(line);
+            InputError::new(
+                &file.display,
+                format!(
+                    "the type of variable \"{name}\" is not valid: {}; {TYPES_EXPECTED}",
+                    err.message
+                ),
+            )
+            .at_line(at)
+        })?,
+    };
+    let literal_from_cli = match type_attribute {
         None => true,
         Some(ty) => matches!(&ty.value, Expression::Variable(v) if v.as_str() == "string"),
     };
@@ -427,9 +445,7 @@ fn variable_decl(
         line,
         sensitive: is_true(body, "sensitive"),
         literal_from_cli,
-        ty: body
-            .get_attribute("type")
-            .map_or(Type::Any, |ty| Type::parse(&ty.value)),
+        ty,
         non_nullable: is_false(body, "nullable"),
         default: default.map(|a| a.value.clone()),
     })

@@ -14,9 +14,13 @@
 //! silently weaker scan. A type expression that cannot be read is treated as `any`.
 
 use super::eval::{EmptyScope, Evaluator, Shared};
+use super::refs::{not_constant, CONSTANT_EXPECTED};
+use super::source::original_object_key;
 use super::val::{parse_number, Kind, Val};
 use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::Span;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// How deeply type expressions may nest before the rest is taken as `any`.
 const MAX_TYPE_DEPTH: u32 = 32;
@@ -44,77 +48,174 @@ pub(crate) struct Attribute {
     pub optional: Option<Option<Expression>>,
 }
 
+/// Why a type expression is not a type, and where.
+#[derive(Debug)]
+pub(crate) struct TypeError {
+    pub message: String,
+    pub span: Option<Range<usize>>,
+}
+
+/// What a type constraint may be, for its errors.
+pub(crate) const TYPES_EXPECTED: &str = "expected string, number, bool, any, list(T), set(T), \
+                                         map(T), object({ name = T, ... }) or tuple([T, ...])";
+
+/// The type constructors, with what each takes.
+const CONSTRUCTORS: &[(&str, &str)] = &[
+    ("list", "list(T), one element type"),
+    ("set", "set(T), one element type"),
+    ("map", "map(T), one element type"),
+    (
+        "object",
+        "object({ name = T, ... }), an object of attribute types",
+    ),
+    ("tuple", "tuple([T, ...]), a list of element types"),
+];
+
 impl Type {
-    /// Reads a type expression; what it cannot read is `any`.
-    pub fn parse(expr: &Expression) -> Type {
+    /// Reads a type expression as Terraform does; what Terraform refuses is an error.
+    pub fn parse(expr: &Expression) -> Result<Type, TypeError> {
         parse(expr, 0)
     }
 }
 
-fn parse(expr: &Expression, depth: u32) -> Type {
-    if depth > MAX_TYPE_DEPTH {
-        return Type::Any;
-    }
-    match expr {
-        Expression::Variable(name) => match name.as_str() {
-            "string" => Type::String,
-            "number" => Type::Number,
-            "bool" => Type::Bool,
-            _ => Type::Any,
-        },
-        Expression::Parenthesis(inner) => parse(inner.inner(), depth + 1),
-        Expression::FuncCall(call) if !call.name.is_namespaced() => {
-            let first = call.args.iter().next();
-            match (call.name.name.as_str(), first) {
-                ("list" | "set", Some(element)) => {
-                    Type::Sequence(Box::new(parse(element, depth + 1)))
-                }
-                ("map", Some(element)) => Type::Map(Box::new(parse(element, depth + 1))),
-                ("object", Some(Expression::Object(attributes))) => Type::Object(
-                    attributes
-                        .iter()
-                        .filter_map(|(key, value)| {
-                            let name = match key {
-                                ObjectKey::Ident(ident) => ident.as_str().to_string(),
-                                ObjectKey::Expression(Expression::String(s)) => {
-                                    s.as_str().to_string()
-                                }
-                                ObjectKey::Expression(_) => return None,
-                            };
-                            Some(attribute(name, value.expr(), depth + 1))
-                        })
-                        .collect(),
-                ),
-                ("tuple", Some(Expression::Array(elements))) => Type::Tuple(
-                    elements
-                        .iter()
-                        .map(|element| parse(element, depth + 1))
-                        .collect(),
-                ),
-                _ => Type::Any,
-            }
-        }
-        _ => Type::Any,
+/// The source text of an expression, shortened for an error.
+fn shown(expr: &Expression) -> String {
+    let text = expr.to_string();
+    let text = text.trim();
+    match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
-fn attribute(name: String, expr: &Expression, depth: u32) -> Attribute {
+fn refuse<T>(expr: &Expression, message: String) -> Result<T, TypeError> {
+    Err(TypeError {
+        message,
+        span: expr.span(),
+    })
+}
+
+fn parse(expr: &Expression, depth: u32) -> Result<Type, TypeError> {
+    if depth > MAX_TYPE_DEPTH {
+        return Ok(Type::Any);
+    }
+    match expr {
+        Expression::Variable(name) => match name.as_str() {
+            "string" => Ok(Type::String),
+            "number" => Ok(Type::Number),
+            "bool" => Ok(Type::Bool),
+            "any" => Ok(Type::Any),
+            // Terraform still reads the bare forms of Terraform 0.11 as collections of any.
+            "list" => Ok(Type::Sequence(Box::new(Type::Any))),
+            "map" => Ok(Type::Map(Box::new(Type::Any))),
+            other => match CONSTRUCTORS.iter().find(|(name, _)| *name == other) {
+                Some((_, takes)) => refuse(expr, format!("`{other}` needs what it holds: {takes}")),
+                None => refuse(expr, format!("`{other}` is not a type")),
+            },
+        },
+        Expression::String(text) => refuse(
+            expr,
+            format!(
+                "`\"{}\"` is quoted; since Terraform 0.12 a type is written without quotes",
+                text.as_str()
+            ),
+        ),
+        Expression::FuncCall(call) if !call.name.is_namespaced() => {
+            let name = call.name.name.as_str();
+            let args: Vec<&Expression> = call.args.iter().collect();
+            match (name, args.as_slice()) {
+                ("list" | "set", [element]) => {
+                    Ok(Type::Sequence(Box::new(parse(element, depth + 1)?)))
+                }
+                ("map", [element]) => Ok(Type::Map(Box::new(parse(element, depth + 1)?))),
+                ("object", [Expression::Object(attributes)]) => {
+                    let mut parsed: Vec<Attribute> = Vec::new();
+                    for (key, value) in attributes.iter() {
+                        let name = match key {
+                            ObjectKey::Ident(ident) => ident.as_str(),
+                            ObjectKey::Expression(key) => {
+                                return refuse(
+                                    key,
+                                    format!(
+                                        "attribute `{}` of an object type is not a name; \
+                                         attribute names are written without quotes",
+                                        shown(key)
+                                    ),
+                                )
+                            }
+                        };
+                        let original = original_object_key(name);
+                        if original != name || parsed.iter().any(|a| a.name == original) {
+                            return refuse(
+                                expr,
+                                format!("attribute `{original}` is given twice in an object type"),
+                            );
+                        }
+                        parsed.push(attribute(original.to_string(), value.expr(), depth + 1)?);
+                    }
+                    Ok(Type::Object(parsed))
+                }
+                ("tuple", [Expression::Array(elements)]) => Ok(Type::Tuple(
+                    elements
+                        .iter()
+                        .map(|element| parse(element, depth + 1))
+                        .collect::<Result<_, _>>()?,
+                )),
+                ("optional", _) => refuse(
+                    expr,
+                    "`optional(...)` is allowed only for an attribute of an object type"
+                        .to_string(),
+                ),
+                _ => match CONSTRUCTORS.iter().find(|(known, _)| *known == name) {
+                    Some((_, takes)) => refuse(
+                        expr,
+                        format!("`{}` is not a type: {name} takes {takes}", shown(expr)),
+                    ),
+                    None => refuse(expr, format!("`{name}(...)` is not a type constructor")),
+                },
+            }
+        }
+        _ => refuse(expr, format!("`{}` is not a type", shown(expr))),
+    }
+}
+
+fn attribute(name: String, expr: &Expression, depth: u32) -> Result<Attribute, TypeError> {
     if let Expression::FuncCall(call) = expr {
         if call.name.name.as_str() == "optional" && !call.name.is_namespaced() {
-            let mut args = call.args.iter();
-            let ty = args.next().map_or(Type::Any, |t| parse(t, depth + 1));
-            return Attribute {
-                name,
-                ty,
-                optional: Some(args.next().cloned()),
+            let args: Vec<&Expression> = call.args.iter().collect();
+            let (ty, default) = match args.as_slice() {
+                [ty] => (ty, None),
+                [ty, default] => (ty, Some(*default)),
+                _ => {
+                    return refuse(
+                        expr,
+                        format!(
+                            "`optional` of attribute `{name}` takes the attribute's type and \
+                             at most a default: optional(T) or optional(T, default)"
+                        ),
+                    )
+                }
             };
+            if let Some((why, span)) = default.and_then(not_constant) {
+                return Err(TypeError {
+                    message: format!(
+                        "the default of optional attribute `{name}` {why}; {CONSTANT_EXPECTED}"
+                    ),
+                    span,
+                });
+            }
+            return Ok(Attribute {
+                name,
+                ty: parse(ty, depth + 1)?,
+                optional: Some(default.cloned()),
+            });
         }
     }
-    Attribute {
+    Ok(Attribute {
         name,
-        ty: parse(expr, depth),
+        ty: parse(expr, depth)?,
         optional: None,
-    }
+    })
 }
 
 /// A value converted to a type, as far as it is known.
@@ -231,7 +332,13 @@ mod tests {
     use crate::value::Value;
 
     fn type_of(text: &str) -> Type {
-        Type::parse(&hcl_edit::parser::parse_expr(text).expect("a type expression"))
+        Type::parse(&hcl_edit::parser::parse_expr(text).expect("an expression")).expect("a type")
+    }
+
+    fn type_error(text: &str) -> String {
+        Type::parse(&hcl_edit::parser::parse_expr(text).expect("an expression"))
+            .expect_err("not a type")
+            .message
     }
 
     fn value_of(text: &str) -> Val {
@@ -297,10 +404,48 @@ mod tests {
         assert_eq!(kept.get("a"), Some(&Value::Number(1.0)));
         assert_eq!(kept.get("b"), None);
         assert_eq!(converted("null", "object({ a = number })"), Value::Null);
-        assert_eq!(
-            converted("{ x = 1 }", "any"),
-            converted("{ x = 1 }", "whatever")
-        );
+        assert_eq!(converted("{ x = 1 }", "any"), converted("{ x = 1 }", "map"));
+    }
+
+    #[test]
+    fn types_terraform_refuses_say_why() {
+        let cases = [
+            ("strin", "`strin` is not a type"),
+            ("list(foo)", "`foo` is not a type"),
+            ("map()", "`map()` is not a type: map takes map(T)"),
+            ("list(string, number)", "list takes list(T)"),
+            ("set", "`set` needs what it holds: set(T)"),
+            ("tuple(string)", "tuple takes tuple([T, ...])"),
+            ("object(string)", "object takes object({ name = T, ... })"),
+            ("\"string\"", "is quoted"),
+            ("(string)", "`(string)` is not a type"),
+            (
+                "list(optional(string))",
+                "only for an attribute of an object type",
+            ),
+            (
+                "object({ \"a\" = string })",
+                "attribute `\"a\"` of an object type",
+            ),
+            (
+                "object({ a = optional() })",
+                "optional(T) or optional(T, default)",
+            ),
+            (
+                "object({ a = optional(string, var.x) })",
+                "optional attribute `a` refers to var.x",
+            ),
+            ("object({ a = optional(strin) })", "`strin` is not a type"),
+            ("foo(string)", "`foo(...)` is not a type constructor"),
+        ];
+        for (text, says) in cases {
+            let message = type_error(text);
+            assert!(message.contains(says), "{text}: {message}");
+        }
+        for valid in ["list", "map", "set(any)", "object({})", "tuple([])", "any"] {
+            let expr = hcl_edit::parser::parse_expr(valid).expect("an expression");
+            assert!(Type::parse(&expr).is_ok(), "{valid}");
+        }
     }
 
     #[test]
