@@ -995,6 +995,127 @@ fn type_constraints_terraform_knows_keep_scanning() {
     assert_all_scan(&runs);
 }
 
+/// The module of the module-call tests: a variable of each kind, and an output.
+const CALLED_MODULE: &str = "variable \"retention_days\" {\n  type = number\n}\n\n\
+    variable \"names\" {\n  type    = list(string)\n  default = []\n}\n\n\
+    variable \"key\" {\n  type    = object({ arn = string, rotate = optional(bool) })\n  \
+    default = null\n}\n\n\
+    output \"days\" {\n  value = var.retention_days\n}\n";
+
+/// A root `main.tf` calling `./store` (which holds [`CALLED_MODULE`]) with these arguments.
+fn call_with(scratch: &Scratch, name: &'static str, arguments: &str) -> PathBuf {
+    let dir = scratch.tf(
+        name,
+        format!("module \"store\" {{\n  source = \"./store\"\n{arguments}}}\n"),
+    );
+    scratch.file(&format!("{name}/store/main.tf"), CALLED_MODULE);
+    dir
+}
+
+#[test]
+fn module_arguments_terraform_refuses() {
+    let scratch = Scratch::new("module-arguments");
+    let s = &scratch;
+    let mut cases = Vec::new();
+    let mut case = |name: &'static str, arguments: &str, place: Place, says: &'static str| {
+        let dir = call_with(s, name, arguments);
+        cases.push(Case::new(name, scan(&dir), dir.join("main.tf"), place).saying(says));
+    };
+    case(
+        "undeclared-argument",
+        "  retention_days = 7\n  retention       = 7\n",
+        line(4),
+        "sets `retention`, which its module (./store) does not declare",
+    );
+    case(
+        "text-for-a-number",
+        "  retention_days = \"a week\"\n",
+        line(3),
+        "variable \"retention_days\" does not fit the variable's type: expected a number",
+    );
+    case(
+        "list-of-lists-for-a-list-of-strings",
+        "  retention_days = 7\n  names          = [\"a\", [\"b\"]]\n",
+        line(4),
+        "expected a string at [1]",
+    );
+    case(
+        "word-for-a-list",
+        "  retention_days = 7\n  names          = \"a\"\n",
+        line(4),
+        "expected a list or set",
+    );
+    case(
+        "object-without-a-required-attribute",
+        "  retention_days = 7\n  key            = { rotate = true }\n",
+        line(4),
+        "expected an object with attribute \"arn\"",
+    );
+    case(
+        "one-instance-does-not-fit",
+        "  for_each       = { short = \"1\", long = \"many\" }\n  \
+         retention_days = each.value\n",
+        line(4),
+        "module.store[\"long\"] gives variable \"retention_days\"",
+    );
+
+    let dir = scratch.tf(
+        "module-without-variables",
+        "module \"empty\" {\n  source = \"./empty\"\n  name   = \"x\"\n}\n",
+    );
+    scratch.file(
+        "module-without-variables/empty/main.tf",
+        "locals {\n  a = 1\n}\n",
+    );
+    cases.push(
+        Case::new(
+            "module-without-variables",
+            scan(&dir),
+            dir.join("main.tf"),
+            line(3),
+        )
+        .saying("as the module declares no variables"),
+    );
+    assert_all_refused(&cases);
+}
+
+/// Calls Terraform accepts: meta-arguments the module does not declare as variables, values
+/// Terraform converts (a numeric string for a number, "1" for a bool, a set for a list, an
+/// object with more attributes than the type), and a resource's object for an object type
+/// whose attributes the resource computes.
+#[test]
+fn module_arguments_terraform_accepts_keep_scanning() {
+    let scratch = Scratch::new("module-arguments-accepted");
+    let meta = call_with(
+        &scratch,
+        "meta-arguments",
+        "  count          = 1\n  providers      = { aws = aws }\n  \
+         depends_on     = [aws_kms_key.k]\n  retention_days = 7\n",
+    );
+    std::fs::write(
+        meta.join("key.tf"),
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nresource \"aws_kms_key\" \"k\" {}\n",
+    )
+    .unwrap();
+    let converted = call_with(
+        &scratch,
+        "converted",
+        "  retention_days = \"7\"\n  names          = toset([\"a\"])\n  \
+         key            = { arn = \"arn:aws:kms:x\", rotate = \"1\", extra = 1 }\n",
+    );
+    let computed = call_with(
+        &scratch,
+        "computed",
+        "  retention_days = 7\n  key            = aws_kms_key.k\n",
+    );
+    std::fs::write(
+        computed.join("key.tf"),
+        "resource \"aws_kms_key\" \"k\" {\n  enable_key_rotation = true\n}\n",
+    )
+    .unwrap();
+    assert_all_scan(&[scan(&meta), scan(&converted), scan(&computed)]);
+}
+
 #[test]
 fn variable_values_of_the_wrong_kind() {
     let scratch = Scratch::new("variables");

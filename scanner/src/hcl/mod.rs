@@ -11,9 +11,9 @@
 //! Known shortcomings, each giving unknown values or a note rather than a guess:
 //! - `.tf.json` files and override files (`*_override.tf`) are not read; a note says so.
 //! - Type constraints of variables are applied as far as [`types`] says (optional object
-//!   attributes, primitive conversions); a value that does not fit its type is kept as given
-//!   rather than refused, and a `set(...)` keeps the order it was given in. `TF_VAR_*`
-//!   environment variables are not read.
+//!   attributes, primitive conversions). A value given for a variable that does not fit its
+//!   type is refused, but a default that does not fit is kept as written, and a `set(...)`
+//!   keeps the order it was given in. `TF_VAR_*` environment variables are not read.
 //! - Some functions are not evaluated: regular expressions, file reading and hashing, template
 //!   files, network arithmetic, YAML and CSV, compression, dates and time, paths that depend on
 //!   the machine (`abspath` of a relative path, `pathexpand` of `~`). Their results are unknown

@@ -9,12 +9,13 @@
 //! own outputs that does not depend on the call's arguments) reads as unknown.
 
 use super::blocks::eval_resource_body;
-use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl};
+use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl, VariableDecl};
 use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
 use super::graph::{Detail, Graph, Node, Summary};
 use super::meter::{self, Exceeded};
 use super::source::SourceFile;
 use super::source::{display_join, normalize, original_object_key};
+use super::types::misfit;
 use super::val::{Kind, Val};
 use super::vars;
 use crate::error::InputError;
@@ -534,21 +535,30 @@ impl Loader {
         let expansion = self.expand(frame, &decl.body, &config.files[decl.file])?;
         let (instances, keys) = expansion.instances(&self.shared, &call_address);
 
+        let file = &config.files[decl.file];
+        let arguments = module_arguments(decl, &child_config, &source, file)?;
         let mut outputs = Vec::with_capacity(instances.len());
         for instance in instances {
-            let arguments: HashMap<String, Val> = {
-                let mut ev = instance.evaluator(frame, &self.shared);
-                decl.body
-                    .attributes()
-                    .filter(|a| !MODULE_META_ARGUMENTS.contains(&a.key.as_str()))
-                    .map(|a| (a.key.as_str().to_string(), ev.eval(&a.value)))
-                    .collect()
-            };
-            let variables = module_variables(&child_config, arguments, &self.shared);
             let path = match &instance.key {
                 Some(key) => format!("{call_address}{key}"),
                 None => call_address.clone(),
             };
+            let mut values = HashMap::with_capacity(arguments.len());
+            let mut ev = instance.evaluator(frame, &self.shared);
+            for (attribute, variable) in &arguments {
+                let value = ev.eval(&attribute.value);
+                if let Some(expected) = misfit(&value, &variable.ty) {
+                    let line = file.line(attribute.span()).unwrap_or(decl.line);
+                    let message = format!(
+                        "the value {path} gives variable \"{}\" does not fit the variable's \
+                         type: expected {expected}",
+                        variable.name
+                    );
+                    return Err(InputError::new(&file.display, message).at_line(line));
+                }
+                values.insert(variable.name.clone(), value);
+            }
+            let variables = module_variables(&child_config, values, &self.shared);
             let mut child = Frame::new(
                 child_config.clone(),
                 child_plan.clone(),
@@ -688,6 +698,64 @@ fn qualify(module_path: &str, address: &str) -> String {
         address.to_string()
     } else {
         format!("{module_path}.{address}")
+    }
+}
+
+/// The arguments of a module call that set its module's variables, each with the variable. An
+/// argument the module does not declare is an error, as it is for Terraform.
+fn module_arguments<'a>(
+    decl: &'a ModuleCallDecl,
+    module: &'a ModuleConfig,
+    source: &str,
+    file: &SourceFile,
+) -> Result<Vec<(&'a Attribute, &'a VariableDecl)>, InputError> {
+    let mut arguments = Vec::new();
+    for attribute in decl.body.attributes() {
+        let name = attribute.key.as_str();
+        if MODULE_META_ARGUMENTS.contains(&name) {
+            continue;
+        }
+        match module.variables.iter().find(|v| v.name == name) {
+            Some(variable) => arguments.push((attribute, variable)),
+            None => {
+                let line = file.line(attribute.span()).unwrap_or(decl.line);
+                let message = format!(
+                    "module \"{}\" sets `{name}`, which its module ({source}) does not declare as \
+                     a variable; {}",
+                    decl.name,
+                    expected_arguments(module)
+                );
+                return Err(InputError::new(&file.display, message).at_line(line));
+            }
+        }
+    }
+    Ok(arguments)
+}
+
+/// What a module call may set, for an error: a few of the module's variables, in the order
+/// declared, or the meta-arguments.
+fn expected_arguments(module: &ModuleConfig) -> String {
+    const SHOWN: usize = 8;
+    let meta = MODULE_META_ARGUMENTS.join(", ");
+    let names: Vec<&str> = module
+        .variables
+        .iter()
+        .take(SHOWN)
+        .map(|v| v.name.as_str())
+        .collect();
+    let more = module.variables.len().saturating_sub(SHOWN);
+    match (names.is_empty(), more) {
+        (true, _) => {
+            format!("expected only meta-arguments ({meta}), as the module declares no variables")
+        }
+        (false, 0) => format!(
+            "expected one of its variables ({}) or a meta-argument ({meta})",
+            names.join(", ")
+        ),
+        (false, more) => format!(
+            "expected one of its variables ({}, and {more} more) or a meta-argument ({meta})",
+            names.join(", ")
+        ),
     }
 }
 

@@ -7,11 +7,10 @@
 //! the caller left `ssl_policy` out) read null there in Terraform; without the type they would
 //! read an attribute that does not exist.
 //!
-//! Inside the configuration, a value that does not fit its type is left as it is rather than
-//! made an error: Terraform would refuse it, and the scan reports what the configuration says
-//! instead. A value the *user* gives a root variable (`--var`, a variables file) is checked
-//! with [`misfit`], so that a typo there is an input error, as it is for Terraform, and not a
-//! silently weaker scan. A type expression that cannot be read is treated as `any`.
+//! A value given for a variable, by the user for a root variable (`--var`, a variables file) or
+//! by a module call for the module's, is checked with [`misfit`], so that a value Terraform
+//! would refuse is an input error, as it is for Terraform, and not a silently weaker scan. A
+//! default or an optional attribute's default that does not fit is left as written. A type expression that cannot be read is treated as `any`.
 
 use super::eval::{EmptyScope, Evaluator, Shared};
 use super::refs::{not_constant, CONSTANT_EXPECTED};
@@ -238,8 +237,8 @@ pub(crate) fn convert(value: Val, ty: &Type, shared: &Shared) -> Val {
         }
         (Kind::String(s), Type::Number) => parse_number(s).map_or(value.clone(), Val::number),
         (Kind::String(s), Type::Bool) => match &**s {
-            "true" => Val::bool(true),
-            "false" => Val::bool(false),
+            "true" | "1" => Val::bool(true),
+            "false" | "0" => Val::bool(false),
             _ => return value,
         },
         (Kind::List(items), Type::Sequence(element)) => Val::list(
@@ -285,31 +284,86 @@ pub(crate) fn convert(value: Val, ty: &Type, shared: &Shared) -> Val {
     converted.with_refs(&refs)
 }
 
-/// What a known value given for a variable of type `ty` should have been, when it cannot be
-/// converted to it: `Some("a bool (true or false)")`. Only the primitive types are checked
-/// here; collections are converted element by element and left as they are.
-pub(crate) fn misfit(value: &Val, ty: &Type) -> Option<&'static str> {
+/// What a value given for a variable of type `ty` should have been, when Terraform could not
+/// convert it: `Some("a bool (true or false)")`, or with the place inside the value where it
+/// goes wrong, `Some("a number at [1]")`. Parts not known before apply fit any type, and so do
+/// attributes missing from the object of a resource, which computes them.
+pub(crate) fn misfit(value: &Val, ty: &Type) -> Option<String> {
+    let mut place = String::new();
+    let expected = misfit_at(value, ty, &mut place)?;
+    Some(if place.is_empty() {
+        expected
+    } else {
+        format!("{expected} at {place}")
+    })
+}
+
+/// [`misfit`] of a part of a value; `place` is where the part is, and is left pointing at the
+/// first part that does not fit.
+fn misfit_at(value: &Val, ty: &Type, place: &mut String) -> Option<String> {
+    let within = |place: &mut String, step: String, value: &Val, ty: &Type| {
+        let depth = place.len();
+        place.push_str(&step);
+        let found = misfit_at(value, ty, place);
+        if found.is_none() {
+            place.truncate(depth);
+        }
+        found
+    };
     let fits = match (&value.kind, ty) {
         (Kind::Null | Kind::Unknown | Kind::Sensitive | Kind::AnyOf(_) | Kind::Error, _) => true,
         (_, Type::Any) => true,
         (Kind::Bool(_), Type::Bool) | (Kind::Number(_), Type::Number) => true,
-        (Kind::String(s), Type::Bool) => matches!(&**s, "true" | "false"),
-        (Kind::String(s), Type::Number) => parse_number(s).is_some(),
+        (Kind::String(s), Type::Bool) => matches!(&**s, "true" | "false" | "1" | "0"),
+        // Terraform reads a number from a string without surrounding space.
+        (Kind::String(s), Type::Number) => s.trim() == &**s && parse_number(s).is_some(),
         (Kind::String(_) | Kind::Bool(_) | Kind::Number(_), Type::String) => true,
-        (Kind::List(_) | Kind::Map(_), Type::Sequence(_) | Type::Tuple(_))
-        | (Kind::Map(_), Type::Map(_) | Type::Object(_)) => true,
-        (_, Type::Bool) => false,
-        (_, Type::Number) => false,
-        (_, Type::String) => false,
-        _ => true,
+        (Kind::List(items), Type::Sequence(element)) => {
+            return items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| within(place, format!("[{i}]"), item, element));
+        }
+        (Kind::List(items), Type::Tuple(elements)) if items.len() == elements.len() => {
+            return items
+                .iter()
+                .zip(elements)
+                .enumerate()
+                .find_map(|(i, (item, element))| within(place, format!("[{i}]"), item, element));
+        }
+        (Kind::Map(entries), Type::Map(element)) => {
+            return entries
+                .iter()
+                .find_map(|(key, item)| within(place, format!("[{key:?}]"), item, element));
+        }
+        (Kind::Map(entries), Type::Object(attributes)) => {
+            return attributes
+                .iter()
+                .find_map(|attribute| match entries.get(&attribute.name) {
+                    Some(item) => {
+                        within(place, format!(".{}", attribute.name), item, &attribute.ty)
+                    }
+                    None if attribute.optional.is_none() && !value.open => Some(format!(
+                        "an object with attribute \"{}\", which the type requires",
+                        attribute.name
+                    )),
+                    None => None,
+                });
+        }
+        _ => false,
     };
     if fits {
         return None;
     }
     Some(match ty {
-        Type::Bool => "a bool (true or false)",
-        Type::Number => "a number",
-        _ => "a string",
+        Type::Bool => "a bool (true or false)".to_string(),
+        Type::Number => "a number".to_string(),
+        Type::String => "a string".to_string(),
+        Type::Sequence(_) => "a list or set".to_string(),
+        Type::Tuple(elements) => format!("a tuple of {} elements", elements.len()),
+        Type::Map(_) => "a map".to_string(),
+        Type::Object(_) => "an object".to_string(),
+        Type::Any => "any value".to_string(),
     })
 }
 
@@ -405,6 +459,55 @@ mod tests {
         assert_eq!(kept.get("b"), None);
         assert_eq!(converted("null", "object({ a = number })"), Value::Null);
         assert_eq!(converted("{ x = 1 }", "any"), converted("{ x = 1 }", "map"));
+    }
+
+    fn misfit_of(value: &str, ty: &str) -> Option<String> {
+        misfit(&value_of(value), &type_of(ty))
+    }
+
+    #[test]
+    fn misfits_name_what_was_expected_and_where() {
+        assert_eq!(misfit_of("\"5\"", "number"), None);
+        assert_eq!(misfit_of("\" 5\"", "number").as_deref(), Some("a number"));
+        assert_eq!(misfit_of("\"1\"", "bool"), None);
+        assert_eq!(
+            misfit_of("\"yes\"", "bool").as_deref(),
+            Some("a bool (true or false)")
+        );
+        assert_eq!(
+            misfit_of("{}", "list(string)").as_deref(),
+            Some("a list or set")
+        );
+        assert_eq!(misfit_of("[]", "map(string)").as_deref(), Some("a map"));
+        assert_eq!(
+            misfit_of("[\"a\", [1]]", "list(string)").as_deref(),
+            Some("a string at [1]")
+        );
+        assert_eq!(
+            misfit_of("[\"a\"]", "tuple([string, number])").as_deref(),
+            Some("a tuple of 2 elements")
+        );
+        assert_eq!(
+            misfit_of("{ k = { port = \"x\" } }", "map(object({ port = number }))").as_deref(),
+            Some("a number at [\"k\"].port")
+        );
+        assert_eq!(
+            misfit_of("{ b = 1 }", "object({ a = string, b = optional(number) })").as_deref(),
+            Some("an object with attribute \"a\", which the type requires")
+        );
+        assert_eq!(
+            misfit_of("{ a = \"x\", extra = 1 }", "object({ a = string })"),
+            None
+        );
+        assert_eq!(misfit_of("[null, \"a\"]", "list(string)"), None);
+
+        // A resource computes the attributes it was not given.
+        let mut resource = value_of("{ name = \"phi\" }");
+        resource.open = true;
+        assert_eq!(
+            misfit(&resource, &type_of("object({ arn = string })")),
+            None
+        );
     }
 
     #[test]
