@@ -1052,6 +1052,12 @@ fn module_arguments_terraform_refuses() {
         "expected an object with attribute \"arn\"",
     );
     case(
+        "required-variable-not-set",
+        "  names = [\"a\"]\n",
+        line(1),
+        "does not set `retention_days`, which its module (./store) requires",
+    );
+    case(
         "one-instance-does-not-fit",
         "  for_each       = { short = \"1\", long = \"many\" }\n  \
          retention_days = each.value\n",

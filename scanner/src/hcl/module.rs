@@ -702,7 +702,8 @@ fn qualify(module_path: &str, address: &str) -> String {
 }
 
 /// The arguments of a module call that set its module's variables, each with the variable. An
-/// argument the module does not declare is an error, as it is for Terraform.
+/// argument the module does not declare is an error, as it is for Terraform, and so is a
+/// variable without a default that the call does not set.
 fn module_arguments<'a>(
     decl: &'a ModuleCallDecl,
     module: &'a ModuleConfig,
@@ -728,6 +729,21 @@ fn module_arguments<'a>(
                 return Err(InputError::new(&file.display, message).at_line(line));
             }
         }
+    }
+
+    let missing = module.variables.iter().find(|variable| {
+        variable.default.is_none()
+            && !arguments
+                .iter()
+                .any(|(_, given)| given.name == variable.name)
+    });
+    if let Some(variable) = missing {
+        let message = format!(
+            "module \"{}\" does not set `{}`, which its module ({source}) requires, as the \
+             variable has no default; expected an argument `{} = ...`",
+            decl.name, variable.name, variable.name
+        );
+        return Err(InputError::new(&file.display, message).at_line(decl.line));
     }
     Ok(arguments)
 }
