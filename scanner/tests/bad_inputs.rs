@@ -1217,6 +1217,81 @@ fn variable_values_of_the_wrong_kind() {
     assert_all_refused(&cases);
 }
 
+/// A configuration with a variable of any type, `tags`, and one bucket using it.
+const TAGGED_BUCKET: &str = "variable \"tags\" {\n  type = any\n}\n\n\
+    resource \"aws_s3_bucket\" \"b\" {\n  tags = var.tags\n}\n";
+
+#[test]
+fn variable_files_that_are_not_constants() {
+    let scratch = Scratch::new("variable-files");
+    let written_out = "expected a value written out";
+    let mut cases = Vec::new();
+
+    let dir = scratch.tf("var-file-call", TAGGED_BUCKET);
+    let file = scratch.file(
+        "var-file-call/prod.tfvars",
+        "tags = {\n  env   = \"prod\"\n  owner = lower(\"Records\")\n}\n",
+    );
+    cases.push(
+        Case::new(
+            "var-file-calls-a-function",
+            scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+            &file,
+            line(3),
+        )
+        .saying("the value for variable \"tags\" calls lower()"),
+    );
+
+    let dir = scratch.tf("automatic-reference", TAGGED_BUCKET);
+    scratch.file(
+        "automatic-reference/terraform.tfvars",
+        "tags = var.defaults\n",
+    );
+    cases.push(
+        Case::new(
+            "terraform-tfvars-refers-to-a-variable",
+            scan(&dir),
+            dir.join("terraform.tfvars"),
+            line(1),
+        )
+        .saying("refers to var.defaults"),
+    );
+
+    let dir = scratch.tf("auto-bare-word", TAGGED_BUCKET);
+    scratch.file(
+        "auto-bare-word/a.auto.tfvars",
+        "# the environment\ntags = { env = prod }\n",
+    );
+    cases.push(
+        Case::new(
+            "auto-tfvars-bare-word",
+            scan(&dir),
+            dir.join("a.auto.tfvars"),
+            line(2),
+        )
+        .saying("refers to prod"),
+    );
+    let cases: Vec<Case> = cases.into_iter().map(|c| c.saying(written_out)).collect();
+    assert_all_refused(&cases);
+}
+
+/// Variable files Terraform reads: values written out, `for` expressions over them and
+/// templates without references.
+#[test]
+fn constant_variable_files_keep_scanning() {
+    let scratch = Scratch::new("constant-variable-files");
+    let dir = scratch.tf("config", TAGGED_BUCKET);
+    let file = scratch.file(
+        "config/prod.tfvars",
+        "tags = {\n  for name in [\"env\", \"team\"] : name => \"${name}-${1 + 1}\"\n}\n",
+    );
+    scratch.file("config/terraform.tfvars", "tags = { env = \"prod\" }\n");
+    assert_all_scan(&[
+        scan(&dir),
+        scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+    ]);
+}
+
 /// A plan with one resource change; `change` is the text of its `change` object.
 fn plan_with_change(change: &str) -> String {
     format!(

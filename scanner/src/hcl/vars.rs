@@ -7,6 +7,7 @@
 
 use super::config::{ModuleConfig, VariableDecl};
 use super::eval::{EmptyScope, Evaluator, Shared};
+use super::refs::{not_constant, CONSTANT_EXPECTED};
 use super::source::{display_join, parse_file, read_text};
 use super::types::{convert, misfit};
 use super::val::Val;
@@ -143,7 +144,6 @@ fn automatic_files(dir: &Path, display_dir: &Path) -> Vec<(PathBuf, PathBuf)> {
         .collect()
 }
 
-/// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
 /// The assignments of a variables file, each with its line (1 for JSON files, whose lines
 /// are not kept).
 fn read_values_file(
@@ -160,8 +160,21 @@ fn read_values_file(
     for structure in body.iter() {
         match structure {
             Structure::Attribute(attribute) => {
-                let value = Evaluator::new(&EmptyScope, shared).eval(&attribute.value);
                 let line = file.line(attribute.key.span()).unwrap_or(1);
+                // Terraform reads variable files before anything else exists, and refuses
+                // what it would have to evaluate in a scope.
+                if let Some((why, span)) = not_constant(&attribute.value) {
+                    return Err(InputError::new(
+                        display,
+                        format!(
+                            "the value for variable \"{}\" {why}; {CONSTANT_EXPECTED}, as \
+                             Terraform reads variable files before anything else",
+                            attribute.key.as_str()
+                        ),
+                    )
+                    .at_line(file.line(span).unwrap_or(line)));
+                }
+                let value = Evaluator::new(&EmptyScope, shared).eval(&attribute.value);
                 values.insert(attribute.key.as_str().to_string(), (value, line));
             }
             Structure::Block(block) => {
