@@ -1292,6 +1292,76 @@ fn constant_variable_files_keep_scanning() {
     ]);
 }
 
+/// Variables of each kind a `--var` value is read for.
+const VARIABLES_OF_EACH_KIND: &str = "variable \"tags\" {\n  type = map(string)\n}\n\n\
+    variable \"names\" {\n  type = list(string)\n}\n\n\
+    variable \"settings\" {\n  type = any\n}\n\n\
+    variable \"note\" {}\n\n\
+    variable \"env\" {\n  type = string\n}\n\n\
+    variable \"port\" {\n  type = number\n}\n\n\
+    resource \"aws_s3_bucket\" \"b\" {\n  tags = var.tags\n}\n";
+
+#[test]
+fn cli_values_terraform_refuses() {
+    let scratch = Scratch::new("cli-values");
+    let dir = scratch.tf("config", VARIABLES_OF_EACH_KIND);
+    let refused = |name: &'static str, var: &str, says: &'static str| {
+        Case::new(
+            name,
+            scan_with(&dir, &["--var", var]),
+            "--var",
+            Place::Whole,
+        )
+        .saying(says)
+        .saying("expected a value written out")
+    };
+    let cases = vec![
+        refused(
+            "word-for-a-map",
+            "tags=prod",
+            "the value for variable \"tags\" refers to prod",
+        ),
+        refused("unquoted-list-element", "names=[a]", "refers to a"),
+        refused("word-for-any", "settings=prod", "refers to prod"),
+        refused("call-for-any", "settings=upper(\"x\")", "calls upper()"),
+        refused(
+            "not-an-expression",
+            "names=[\"a\"",
+            "is not an expression Terraform can read",
+        ),
+        // A number is read from the text itself, not from an expression.
+        Case::new(
+            "sum-for-a-number",
+            scan_with(&dir, &["--var", "port=1+1"]),
+            "--var",
+            Place::Whole,
+        )
+        .saying("variable \"port\" does not fit its type: expected a number"),
+    ];
+    assert_all_refused(&cases);
+}
+
+/// Values Terraform takes: the text itself for a string, number or untyped variable, and
+/// constant expressions for the others.
+#[test]
+fn cli_values_terraform_accepts_keep_scanning() {
+    let scratch = Scratch::new("cli-values-accepted");
+    let dir = scratch.tf("config", VARIABLES_OF_EACH_KIND);
+    let runs: Vec<Vec<OsString>> = [
+        "env=prod",
+        "note=[a]",
+        "port=8080",
+        "names=[\"a\", \"b\"]",
+        "tags={ env = \"prod\" }",
+        "tags=null",
+        "settings=[for n in [1, 2] : n * 2]",
+    ]
+    .into_iter()
+    .map(|var| scan_with(&dir, &["--var", var]))
+    .collect();
+    assert_all_scan(&runs);
+}
+
 /// A plan with one resource change; `change` is the text of its `change` object.
 fn plan_with_change(change: &str) -> String {
     format!(

@@ -20,8 +20,8 @@ pub(crate) struct VariableDecl {
     pub line: u32,
     pub default: Option<Expression>,
     pub sensitive: bool,
-    /// Whether a `--var` value is taken as a plain string (no `type`, or `type = string`) rather
-    /// than parsed as an expression, as Terraform does.
+    /// Whether a `--var` value is taken as a plain string (no `type`, or a primitive type:
+    /// string, number, bool) rather than read as an expression, as Terraform does.
     pub literal_from_cli: bool,
     /// The `type` constraint, `any` when none is given.
     pub ty: Type,
@@ -435,10 +435,10 @@ fn variable_decl(
             .at_line(at)
         })?,
     };
-    let literal_from_cli = match type_attribute {
-        None => true,
-        Some(ty) => matches!(&ty.value, Expression::Variable(v) if v.as_str() == "string"),
-    };
+    // Terraform takes the text itself for a primitive type (converting it), and reads an
+    // expression for any other, `any` included.
+    let literal_from_cli =
+        type_attribute.is_none() || matches!(ty, Type::String | Type::Number | Type::Bool);
     Ok(VariableDecl {
         name,
         file: index,
@@ -496,6 +496,8 @@ variable "a" {
   sensitive = true
 }
 variable "b" { type = list(string) }
+variable "c" { type = number }
+variable "d" { type = any }
 locals { x = 1 }
 resource "aws_s3_bucket" "b" {}
 data "aws_kms_key" "k" {}
@@ -505,12 +507,14 @@ output "o" { value = 1 }
 "#,
         )
         .unwrap();
-        assert_eq!(config.variables.len(), 2);
+        assert_eq!(config.variables.len(), 4);
         assert!(config.variables[0].sensitive && config.variables[0].literal_from_cli);
         assert!(!config.variables[1].literal_from_cli);
+        assert!(config.variables[2].literal_from_cli);
+        assert!(!config.variables[3].literal_from_cli);
         assert_eq!(config.locals[0].name, "x");
         assert_eq!(config.resources[1].mode, Mode::Data);
-        assert_eq!(config.resources[0].line, 8);
+        assert_eq!(config.resources[0].line, 10);
         assert_eq!(config.modules[0].name, "m");
         assert_eq!(config.providers[0].alias.as_deref(), Some("eu"));
         assert_eq!(config.outputs[0].name, "o");

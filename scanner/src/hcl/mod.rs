@@ -54,8 +54,8 @@ pub struct HclOptions {
     /// `--var-file` paths, in the order given.
     pub var_files: Vec<PathBuf>,
     /// `--var name=value` pairs, in the order given. The value is taken as a string for a
-    /// variable of type string (or no type), and read as an expression otherwise, falling back
-    /// to the string when it is not one — as Terraform does.
+    /// variable of type string, number or bool (or no type), and read as an expression
+    /// otherwise, which must then be a constant — as Terraform does.
     pub vars: Vec<(String, String)>,
 }
 

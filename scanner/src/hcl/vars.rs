@@ -44,7 +44,15 @@ pub(crate) fn root_values(
     for (name, text) in &options.vars {
         let declaration = config.variables.iter().find(|v| &v.name == name);
         let literal = declaration.is_none_or(|d| d.literal_from_cli);
-        assigned.insert(name.clone(), (cli_value(text, literal, shared), Given::Cli));
+        let value = cli_value(text, literal, shared).map_err(|why| {
+            Given::Cli.error(format!(
+                "the value for variable \"{name}\" {why}; {CONSTANT_EXPECTED}, as Terraform \
+                 reads the value of a variable whose type is not string, number or bool as an \
+                 expression, in which strings are quoted ({name}='[\"a\"]' or \
+                 {name}='{{ key = \"a\" }}')"
+            ))
+        })?;
+        assigned.insert(name.clone(), (value, Given::Cli));
     }
 
     for (name, (value, given)) in &assigned {
@@ -222,24 +230,24 @@ fn read_json_values(path: &Path, display: &Path) -> Result<HashMap<String, Val>,
         .collect())
 }
 
-/// A `--var` value: the text itself for a variable of type string (or no type), as Terraform
-/// takes it; otherwise the text read as an expression, falling back to the text when it is not
-/// one.
-fn cli_value(text: &str, literal: bool, shared: &Shared) -> Val {
+/// A `--var` value: the text itself for a variable of a primitive type (or no type), as
+/// Terraform takes it; otherwise the text read as an expression, which must be a constant. An
+/// error says what is wrong after "the value ...", without repeating the value, which may be
+/// a secret.
+fn cli_value(text: &str, literal: bool, shared: &Shared) -> Result<Val, String> {
     if literal {
-        return Val::string(text);
+        return Ok(Val::string(text));
     }
-    match hcl_edit::parser::parse_expr(text) {
-        Ok(expr) => {
-            let value = Evaluator::new(&EmptyScope, shared).eval(&expr);
-            if value.has_error() {
-                Val::string(text)
-            } else {
-                value
-            }
-        }
-        Err(_) => Val::string(text),
+    let expr = hcl_edit::parser::parse_expr(text)
+        .map_err(|_| "is not an expression Terraform can read".to_string())?;
+    if let Some((why, _)) = not_constant(&expr) {
+        return Err(why);
     }
+    let value = Evaluator::new(&EmptyScope, shared).eval(&expr);
+    if value.has_error() {
+        return Err("is an expression Terraform rejects".to_string());
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -250,19 +258,24 @@ mod tests {
     #[test]
     fn cli_values_follow_the_declared_type() {
         let shared = Shared::new(1000);
-        assert_eq!(cli_value("3", true, &shared).to_value(), Value::from("3"));
+        let value = |text: &str, literal: bool| cli_value(text, literal, &shared);
+        assert_eq!(value("3", true).unwrap().to_value(), Value::from("3"));
+        assert_eq!(value("{", true).unwrap().to_value(), Value::from("{"));
+        assert_eq!(value("3", false).unwrap().to_value(), Value::Number(3.0));
         assert_eq!(
-            cli_value("3", false, &shared).to_value(),
-            Value::Number(3.0)
-        );
-        assert_eq!(
-            cli_value("[\"a\", \"b\"]", false, &shared).to_value(),
+            value("[\"a\", \"b\"]", false).unwrap().to_value(),
             Value::List(vec!["a".into(), "b".into()])
         );
+        assert_eq!(value("null", false).unwrap().to_value(), Value::Null);
+        assert_eq!(value("prod", false).unwrap_err(), "refers to prod");
+        assert_eq!(value("[upper(\"a\")]", false).unwrap_err(), "calls upper()");
         assert_eq!(
-            cli_value("prod", false, &shared).to_value(),
-            Value::from("prod")
+            value("{", false).unwrap_err(),
+            "is not an expression Terraform can read"
         );
-        assert_eq!(cli_value("{", false, &shared).to_value(), Value::from("{"));
+        assert_eq!(
+            value("[1] + 1", false).unwrap_err(),
+            "is an expression Terraform rejects"
+        );
     }
 }
