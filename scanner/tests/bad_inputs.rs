@@ -1362,6 +1362,26 @@ fn cli_values_terraform_accepts_keep_scanning() {
     assert_all_scan(&runs);
 }
 
+#[test]
+fn a_file_whose_name_is_not_utf8_is_read_like_any_other() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let scratch = Scratch::new("not-utf8-name");
+    let dir = scratch.tf("config", "locals {\n  a = 1\n}\n");
+    std::fs::write(
+        dir.join(OsStr::from_bytes(b"broken\xff.tf")),
+        "output \"o\" {\n  value = 1 +\n}\n",
+    )
+    .unwrap();
+    assert_all_refused(&[Case::new(
+        "syntax-error-in-a-file-named-with-bad-bytes",
+        scan(&dir),
+        dir.join("broken\u{fffd}.tf"),
+        on_line(2),
+    )]);
+}
+
 /// A plan with one resource change; `change` is the text of its `change` object.
 fn plan_with_change(change: &str) -> String {
     format!(

@@ -146,17 +146,19 @@ impl ModuleConfig {
             let entry = entry.map_err(|err| {
                 InputError::new(display_dir, format!("cannot read the directory: {err}"))
             })?;
-            let is_file = entry.file_type().map(|t| !t.is_dir()).unwrap_or(false);
-            if let (true, Some(name)) = (is_file, entry.file_name().to_str()) {
-                names.push(name.to_string());
+            if entry.file_type().map(|t| !t.is_dir()).unwrap_or(false) {
+                names.push(entry.file_name());
             }
         }
         names.sort();
 
         let mut config = ModuleConfig::empty(dir, display_dir);
         for name in &names {
-            let display = display_join(display_dir, name);
-            if config.is_read(name, &display) {
+            // Terraform reads a file whose name is not UTF-8 like any other; messages and
+            // findings name it with the bytes that are not UTF-8 replaced.
+            let shown = name.to_string_lossy();
+            let display = display_join(display_dir, &*shown);
+            if config.is_read(&shown, &display) {
                 let path = dir.join(name);
                 // A symbolic link to a directory is skipped, as directories are; named pipes
                 // and devices are refused by the reader.

@@ -145,7 +145,7 @@ fn json_files_hint(dir: &Path) -> String {
         .flatten()
         .flatten()
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".json"))
         .collect();
     names.sort();

@@ -16,6 +16,7 @@ use crate::error::{json_message, InputError};
 use hcl_edit::structure::Structure;
 use hcl_edit::Span;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The values of the root module's variables.
@@ -129,26 +130,34 @@ pub(crate) fn variable_value(decl: &VariableDecl, given: Option<Val>, shared: &S
 }
 
 /// The variable files Terraform reads by itself, in the order it reads them.
+/// A file whose name is not UTF-8 is read too, as Terraform reads it, and named with the
+/// bytes that are not UTF-8 replaced.
 fn automatic_files(dir: &Path, display_dir: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut found = Vec::new();
     for name in ["terraform.tfvars", "terraform.tfvars.json"] {
         if dir.join(name).is_file() {
-            found.push(name.to_string());
+            found.push(OsString::from(name));
         }
     }
-    let mut auto: Vec<String> = std::fs::read_dir(dir)
+    let mut auto: Vec<OsString> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
-        .filter(|name| name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json"))
+        .map(|entry| entry.file_name())
+        .filter(|name| {
+            let name = name.to_string_lossy();
+            name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json")
+        })
         .collect();
     auto.sort();
     found.extend(auto);
     found
         .into_iter()
-        .map(|name| (dir.join(&name), display_join(display_dir, &name)))
+        .map(|name| {
+            let shown = display_join(display_dir, &*name.to_string_lossy());
+            (dir.join(&name), shown)
+        })
         .collect()
 }
 
