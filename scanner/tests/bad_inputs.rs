@@ -201,6 +201,20 @@ fn assert_all_refused(cases: &[Case]) {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
+/// Valid input of a shape close to refused input: each scan must end with findings or none
+/// (exit code 0 or 1), not an error.
+fn assert_all_scan(runs: &[Vec<OsString>]) {
+    let mut found = Vec::new();
+    for args in runs {
+        let outcome = run_hipaa(args);
+        let code = outcome.status.and_then(|status| status.code());
+        if !matches!(code, Some(0 | 1)) {
+            found.push(format!("{args:?}: exit {code:?}: {}", outcome.stderr));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 /// A directory of its own for one test, removed when the test ends. Under cargo's directory
 /// for test files rather than the system's: creating ten thousand files in a crowded /tmp took
 /// longer than the whole rest of the suite.
@@ -681,16 +695,431 @@ fn for_each_not_known_before_apply_keeps_scanning() {
         "resource \"random_id\" \"r\" {\n  byte_length = 4\n}\n\n\
          resource \"aws_s3_bucket\" \"b\" {\n  for_each = { (random_id.r.hex) = 1 }\n}\n",
     );
-    for dir in [reusable, computed_keys] {
-        let outcome = run_hipaa(&scan(&dir));
-        let code = outcome.status.and_then(|status| status.code());
-        assert!(
-            matches!(code, Some(0 | 1)),
-            "{}: exit {code:?}: {}",
-            dir.display(),
-            outcome.stderr
-        );
-    }
+    assert_all_scan(&[scan(&reusable), scan(&computed_keys)]);
+}
+
+#[test]
+fn reference_cycles_terraform_refuses() {
+    let scratch = Scratch::new("cycles");
+    let s = &scratch;
+    let mut cases = vec![
+        tf_case(
+            s,
+            "two-locals",
+            "locals {\n  a = local.b\n  b = local.a\n}\n",
+            line(2),
+        )
+        .saying("local.a -> local.b -> local.a"),
+        tf_case(
+            s,
+            "local-reads-itself",
+            "locals {\n  name = \"${local.name}-x\"\n}\n",
+            line(2),
+        )
+        .saying("local.name -> local.name"),
+        tf_case(
+            s,
+            "resource-reads-itself",
+            "resource \"aws_s3_bucket\" \"b\" {\n  bucket = aws_s3_bucket.b.id\n}\n",
+            line(1),
+        )
+        .saying("aws_s3_bucket.b -> aws_s3_bucket.b"),
+        tf_case(
+            s,
+            "through-a-resource",
+            "locals {\n  alias = aws_kms_key.k.arn\n}\n\n\
+             resource \"aws_kms_key\" \"k\" {\n  description = local.alias\n}\n",
+            line(2),
+        )
+        .saying("local.alias -> aws_kms_key.k -> local.alias"),
+        tf_case(
+            s,
+            "through-depends-on",
+            "resource \"aws_kms_key\" \"k\" {\n  depends_on = [aws_s3_bucket.b]\n}\n\n\
+             resource \"aws_s3_bucket\" \"b\" {\n  bucket = aws_kms_key.k.id\n}\n",
+            line(1),
+        )
+        .saying("aws_kms_key.k -> aws_s3_bucket.b -> aws_kms_key.k"),
+        tf_case(
+            s,
+            "module-count-reads-its-output",
+            "module \"m\" {\n  source = \"./m\"\n  count  = length(module.m[0].names)\n}\n",
+            line(1),
+        )
+        .saying("module.m -> module.m.output.names -> module.m"),
+    ];
+    scratch.file(
+        "module-count-reads-its-output/m/main.tf",
+        "output \"names\" {\n  value = [\"a\"]\n}\n",
+    );
+
+    // local.name feeds the module's argument, which its output reads back through a local
+    // and a resource of the module.
+    let dir = scratch.tf(
+        "through-a-module",
+        "locals {\n  name = module.store.bucket\n}\n\n\
+         module \"store\" {\n  source = \"./store\"\n  name   = local.name\n}\n",
+    );
+    scratch.file(
+        "through-a-module/store/main.tf",
+        "variable \"name\" {}\n\nlocals {\n  prefixed = \"phi-${var.name}\"\n}\n\n\
+         resource \"aws_s3_bucket\" \"b\" {\n  bucket = local.prefixed\n}\n\n\
+         output \"bucket\" {\n  value = aws_s3_bucket.b.bucket\n}\n",
+    );
+    cases.push(
+        Case::new("through-a-module", scan(&dir), dir.join("main.tf"), line(2)).saying(
+            "local.name -> module.store.output.bucket -> module.store.var.name -> local.name",
+        ),
+    );
+
+    // A cycle inside a called module names the module's file.
+    let dir = scratch.tf("in-a-module", "module \"m\" {\n  source = \"./m\"\n}\n");
+    scratch.file(
+        "in-a-module/m/main.tf",
+        "resource \"aws_sqs_queue\" \"q\" {\n  name = local.n\n}\n\n\
+         locals {\n  n = aws_sqs_queue.q.name\n}\n",
+    );
+    cases.push(
+        Case::new("in-a-module", scan(&dir), dir.join("m/main.tf"), line(1))
+            .saying("aws_sqs_queue.q -> local.n -> aws_sqs_queue.q"),
+    );
+    assert_all_refused(&cases);
+}
+
+/// References that look circular but that Terraform accepts: an argument reading an output of
+/// its own module call that does not depend on it, a provisioner naming its own resource, and
+/// a `for` variable named like a resource type.
+#[test]
+fn references_that_only_look_circular_keep_scanning() {
+    let scratch = Scratch::new("not-cycles");
+    let own_output = scratch.tf(
+        "own-output",
+        "module \"m\" {\n  source = \"./m\"\n  name   = module.m.fixed\n}\n",
+    );
+    scratch.file(
+        "own-output/m/main.tf",
+        "variable \"name\" {}\n\noutput \"fixed\" {\n  value = \"records\"\n}\n\n\
+         output \"given\" {\n  value = var.name\n}\n",
+    );
+    let provisioner = scratch.tf(
+        "provisioner",
+        "resource \"aws_instance\" \"web\" {\n  ami = \"ami-1\"\n\n  \
+         provisioner \"local-exec\" {\n    command = \"echo ${aws_instance.web.id}\"\n  }\n}\n",
+    );
+    let for_variable = scratch.tf(
+        "for-variable",
+        "locals {\n  ids = [for aws_kms_key in [{ k = 1 }] : aws_kms_key.k]\n}\n\n\
+         resource \"aws_kms_key\" \"k\" {\n  description = jsonencode(local.ids)\n}\n",
+    );
+    assert_all_scan(&[scan(&own_output), scan(&provisioner), scan(&for_variable)]);
+}
+
+/// A `variable` block with this default line.
+fn variable_with_default(default: &str) -> String {
+    format!("variable \"v\" {{\n  type    = any\n  default = {default}\n}}\n")
+}
+
+#[test]
+fn variable_defaults_that_are_not_constants() {
+    let scratch = Scratch::new("defaults");
+    let s = &scratch;
+    let written_out = "expected a value written out";
+    let cases = vec![
+        tf_case(
+            s,
+            "default-reads-itself",
+            &variable_with_default("var.v"),
+            line(3),
+        )
+        .saying("refers to var.v"),
+        tf_case(
+            s,
+            "default-reads-another-variable",
+            &format!(
+                "variable \"region\" {{}}\n\n{}",
+                variable_with_default("\"${var.region}-a\"")
+            ),
+            line(5),
+        )
+        .saying("refers to var.region"),
+        tf_case(
+            s,
+            "default-reads-a-local",
+            &format!(
+                "locals {{\n  a = 1\n}}\n\n{}",
+                variable_with_default("{ a = local.a }")
+            ),
+            line(7),
+        )
+        .saying("refers to local.a"),
+        tf_case(
+            s,
+            "default-reads-a-resource",
+            &variable_with_default("[\n    aws_kms_key.k.arn,\n  ]"),
+            line(4),
+        )
+        .saying("refers to aws_kms_key.k.arn"),
+        tf_case(
+            s,
+            "default-calls-a-function",
+            &variable_with_default("upper(\"x\")"),
+            line(3),
+        )
+        .saying("calls upper()"),
+        tf_case(
+            s,
+            "default-is-a-bare-word",
+            &variable_with_default("prod"),
+            line(3),
+        )
+        .saying("refers to prod"),
+    ];
+    let cases: Vec<Case> = cases.into_iter().map(|c| c.saying(written_out)).collect();
+    assert_all_refused(&cases);
+}
+
+/// Defaults Terraform takes: values written out, including `for` expressions over them and
+/// templates without references.
+#[test]
+fn constant_variable_defaults_keep_scanning() {
+    let scratch = Scratch::new("constant-defaults");
+    let literal_map = scratch.tf(
+        "literal-map",
+        variable_with_default("{\n    env  = \"prod\"\n    tags = [\"a\", \"b\"]\n  }"),
+    );
+    let for_expression = scratch.tf(
+        "for-expression",
+        variable_with_default("{ for name in [\"a\", \"b\"] : name => \"${name}-x\" }"),
+    );
+    let arithmetic = scratch.tf(
+        "arithmetic",
+        variable_with_default("\"${1 + 2}\" == \"3\" ? 1 : 2"),
+    );
+    assert_all_scan(&[scan(&literal_map), scan(&for_expression), scan(&arithmetic)]);
+}
+
+/// A `variable` block with this type line.
+fn variable_of_type(ty: &str) -> String {
+    format!("variable \"v\" {{\n  description = \"a value\"\n  type        = {ty}\n}}\n")
+}
+
+#[test]
+fn type_constraints_terraform_does_not_know() {
+    let scratch = Scratch::new("types");
+    let s = &scratch;
+    let types = "expected string, number, bool, any, list(T), set(T), map(T)";
+    let cases = vec![
+        tf_case(s, "misspelled", &variable_of_type("strin"), line(3))
+            .saying("`strin` is not a type"),
+        tf_case(
+            s,
+            "unknown-element",
+            &variable_of_type("list(foo)"),
+            line(3),
+        )
+        .saying("`foo` is not a type"),
+        tf_case(
+            s,
+            "map-without-element",
+            &variable_of_type("map()"),
+            line(3),
+        )
+        .saying("map takes map(T)"),
+        tf_case(
+            s,
+            "two-element-types",
+            &variable_of_type("set(string, number)"),
+            line(3),
+        )
+        .saying("set takes set(T)"),
+        tf_case(s, "bare-set", &variable_of_type("set"), line(3)).saying("set(T)"),
+        tf_case(s, "quoted", &variable_of_type("\"string\""), line(3)).saying("quoted"),
+        tf_case(
+            s,
+            "optional-outside-an-object",
+            &variable_of_type("list(optional(string))"),
+            line(3),
+        )
+        .saying("only for an attribute of an object type"),
+        tf_case(
+            s,
+            "attribute-twice",
+            &variable_of_type("object({ a = string, a = number })"),
+            line(3),
+        )
+        .saying("`a` is given twice"),
+        tf_case(
+            s,
+            "unknown-attribute-type",
+            &variable_of_type("object({\n    name = string\n    port = nubmer\n  })"),
+            line(5),
+        )
+        .saying("`nubmer` is not a type"),
+        tf_case(
+            s,
+            "optional-default-reads-a-variable",
+            &variable_of_type("object({ a = optional(string, var.x) })"),
+            line(3),
+        )
+        .saying("refers to var.x"),
+        tf_case(
+            s,
+            "not-a-constructor",
+            &variable_of_type("array(string)"),
+            line(3),
+        )
+        .saying("`array(...)` is not a type constructor"),
+    ];
+    let cases: Vec<Case> = cases.into_iter().map(|c| c.saying(types)).collect();
+    assert_all_refused(&cases);
+}
+
+/// Types Terraform reads, including the bare `list` and `map` of Terraform 0.11.
+#[test]
+fn type_constraints_terraform_knows_keep_scanning() {
+    let scratch = Scratch::new("known-types");
+    let runs: Vec<Vec<OsString>> = [
+        ("bare-list", "list"),
+        ("bare-map", "map"),
+        ("set-of-any", "set(any)"),
+        ("empty-object", "object({})"),
+        ("empty-tuple", "tuple([])"),
+        (
+            "optional-with-default",
+            "map(object({ port = number, tls = optional(bool, true) }))",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, ty)| scan(&scratch.tf(name, variable_of_type(ty))))
+    .collect();
+    assert_all_scan(&runs);
+}
+
+/// The module of the module-call tests: a variable of each kind, and an output.
+const CALLED_MODULE: &str = "variable \"retention_days\" {\n  type = number\n}\n\n\
+    variable \"names\" {\n  type    = list(string)\n  default = []\n}\n\n\
+    variable \"key\" {\n  type    = object({ arn = string, rotate = optional(bool) })\n  \
+    default = null\n}\n\n\
+    output \"days\" {\n  value = var.retention_days\n}\n";
+
+/// A root `main.tf` calling `./store` (which holds [`CALLED_MODULE`]) with these arguments.
+fn call_with(scratch: &Scratch, name: &'static str, arguments: &str) -> PathBuf {
+    let dir = scratch.tf(
+        name,
+        format!("module \"store\" {{\n  source = \"./store\"\n{arguments}}}\n"),
+    );
+    scratch.file(&format!("{name}/store/main.tf"), CALLED_MODULE);
+    dir
+}
+
+#[test]
+fn module_arguments_terraform_refuses() {
+    let scratch = Scratch::new("module-arguments");
+    let s = &scratch;
+    let mut cases = Vec::new();
+    let mut case = |name: &'static str, arguments: &str, place: Place, says: &'static str| {
+        let dir = call_with(s, name, arguments);
+        cases.push(Case::new(name, scan(&dir), dir.join("main.tf"), place).saying(says));
+    };
+    case(
+        "undeclared-argument",
+        "  retention_days = 7\n  retention       = 7\n",
+        line(4),
+        "sets `retention`, which its module (./store) does not declare",
+    );
+    case(
+        "text-for-a-number",
+        "  retention_days = \"a week\"\n",
+        line(3),
+        "variable \"retention_days\" does not fit the variable's type: expected a number",
+    );
+    case(
+        "list-of-lists-for-a-list-of-strings",
+        "  retention_days = 7\n  names          = [\"a\", [\"b\"]]\n",
+        line(4),
+        "expected a string at [1]",
+    );
+    case(
+        "word-for-a-list",
+        "  retention_days = 7\n  names          = \"a\"\n",
+        line(4),
+        "expected a list or set",
+    );
+    case(
+        "object-without-a-required-attribute",
+        "  retention_days = 7\n  key            = { rotate = true }\n",
+        line(4),
+        "expected an object with attribute \"arn\"",
+    );
+    case(
+        "required-variable-not-set",
+        "  names = [\"a\"]\n",
+        line(1),
+        "does not set `retention_days`, which its module (./store) requires",
+    );
+    case(
+        "one-instance-does-not-fit",
+        "  for_each       = { short = \"1\", long = \"many\" }\n  \
+         retention_days = each.value\n",
+        line(4),
+        "module.store[\"long\"] gives variable \"retention_days\"",
+    );
+
+    let dir = scratch.tf(
+        "module-without-variables",
+        "module \"empty\" {\n  source = \"./empty\"\n  name   = \"x\"\n}\n",
+    );
+    scratch.file(
+        "module-without-variables/empty/main.tf",
+        "locals {\n  a = 1\n}\n",
+    );
+    cases.push(
+        Case::new(
+            "module-without-variables",
+            scan(&dir),
+            dir.join("main.tf"),
+            line(3),
+        )
+        .saying("as the module declares no variables"),
+    );
+    assert_all_refused(&cases);
+}
+
+/// Calls Terraform accepts: meta-arguments the module does not declare as variables, values
+/// Terraform converts (a numeric string for a number, "1" for a bool, a set for a list, an
+/// object with more attributes than the type), and a resource's object for an object type
+/// whose attributes the resource computes.
+#[test]
+fn module_arguments_terraform_accepts_keep_scanning() {
+    let scratch = Scratch::new("module-arguments-accepted");
+    let meta = call_with(
+        &scratch,
+        "meta-arguments",
+        "  count          = 1\n  providers      = { aws = aws }\n  \
+         depends_on     = [aws_kms_key.k]\n  retention_days = 7\n",
+    );
+    std::fs::write(
+        meta.join("key.tf"),
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nresource \"aws_kms_key\" \"k\" {}\n",
+    )
+    .unwrap();
+    let converted = call_with(
+        &scratch,
+        "converted",
+        "  retention_days = \"7\"\n  names          = toset([\"a\"])\n  \
+         key            = { arn = \"arn:aws:kms:x\", rotate = \"1\", extra = 1 }\n",
+    );
+    let computed = call_with(
+        &scratch,
+        "computed",
+        "  retention_days = 7\n  key            = aws_kms_key.k\n",
+    );
+    std::fs::write(
+        computed.join("key.tf"),
+        "resource \"aws_kms_key\" \"k\" {\n  enable_key_rotation = true\n}\n",
+    )
+    .unwrap();
+    assert_all_scan(&[scan(&meta), scan(&converted), scan(&computed)]);
 }
 
 #[test]
@@ -786,6 +1215,171 @@ fn variable_values_of_the_wrong_kind() {
         .saying("'yaml'"),
     );
     assert_all_refused(&cases);
+}
+
+/// A configuration with a variable of any type, `tags`, and one bucket using it.
+const TAGGED_BUCKET: &str = "variable \"tags\" {\n  type = any\n}\n\n\
+    resource \"aws_s3_bucket\" \"b\" {\n  tags = var.tags\n}\n";
+
+#[test]
+fn variable_files_that_are_not_constants() {
+    let scratch = Scratch::new("variable-files");
+    let written_out = "expected a value written out";
+    let mut cases = Vec::new();
+
+    let dir = scratch.tf("var-file-call", TAGGED_BUCKET);
+    let file = scratch.file(
+        "var-file-call/prod.tfvars",
+        "tags = {\n  env   = \"prod\"\n  owner = lower(\"Records\")\n}\n",
+    );
+    cases.push(
+        Case::new(
+            "var-file-calls-a-function",
+            scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+            &file,
+            line(3),
+        )
+        .saying("the value for variable \"tags\" calls lower()"),
+    );
+
+    let dir = scratch.tf("automatic-reference", TAGGED_BUCKET);
+    scratch.file(
+        "automatic-reference/terraform.tfvars",
+        "tags = var.defaults\n",
+    );
+    cases.push(
+        Case::new(
+            "terraform-tfvars-refers-to-a-variable",
+            scan(&dir),
+            dir.join("terraform.tfvars"),
+            line(1),
+        )
+        .saying("refers to var.defaults"),
+    );
+
+    let dir = scratch.tf("auto-bare-word", TAGGED_BUCKET);
+    scratch.file(
+        "auto-bare-word/a.auto.tfvars",
+        "# the environment\ntags = { env = prod }\n",
+    );
+    cases.push(
+        Case::new(
+            "auto-tfvars-bare-word",
+            scan(&dir),
+            dir.join("a.auto.tfvars"),
+            line(2),
+        )
+        .saying("refers to prod"),
+    );
+    let cases: Vec<Case> = cases.into_iter().map(|c| c.saying(written_out)).collect();
+    assert_all_refused(&cases);
+}
+
+/// Variable files Terraform reads: values written out, `for` expressions over them and
+/// templates without references.
+#[test]
+fn constant_variable_files_keep_scanning() {
+    let scratch = Scratch::new("constant-variable-files");
+    let dir = scratch.tf("config", TAGGED_BUCKET);
+    let file = scratch.file(
+        "config/prod.tfvars",
+        "tags = {\n  for name in [\"env\", \"team\"] : name => \"${name}-${1 + 1}\"\n}\n",
+    );
+    scratch.file("config/terraform.tfvars", "tags = { env = \"prod\" }\n");
+    assert_all_scan(&[
+        scan(&dir),
+        scan_with(&dir, &["--var-file", file.to_str().unwrap()]),
+    ]);
+}
+
+/// Variables of each kind a `--var` value is read for.
+const VARIABLES_OF_EACH_KIND: &str = "variable \"tags\" {\n  type = map(string)\n}\n\n\
+    variable \"names\" {\n  type = list(string)\n}\n\n\
+    variable \"settings\" {\n  type = any\n}\n\n\
+    variable \"note\" {}\n\n\
+    variable \"env\" {\n  type = string\n}\n\n\
+    variable \"port\" {\n  type = number\n}\n\n\
+    resource \"aws_s3_bucket\" \"b\" {\n  tags = var.tags\n}\n";
+
+#[test]
+fn cli_values_terraform_refuses() {
+    let scratch = Scratch::new("cli-values");
+    let dir = scratch.tf("config", VARIABLES_OF_EACH_KIND);
+    let refused = |name: &'static str, var: &str, says: &'static str| {
+        Case::new(
+            name,
+            scan_with(&dir, &["--var", var]),
+            "--var",
+            Place::Whole,
+        )
+        .saying(says)
+        .saying("expected a value written out")
+    };
+    let cases = vec![
+        refused(
+            "word-for-a-map",
+            "tags=prod",
+            "the value for variable \"tags\" refers to prod",
+        ),
+        refused("unquoted-list-element", "names=[a]", "refers to a"),
+        refused("word-for-any", "settings=prod", "refers to prod"),
+        refused("call-for-any", "settings=upper(\"x\")", "calls upper()"),
+        refused(
+            "not-an-expression",
+            "names=[\"a\"",
+            "is not an expression Terraform can read",
+        ),
+        // A number is read from the text itself, not from an expression.
+        Case::new(
+            "sum-for-a-number",
+            scan_with(&dir, &["--var", "port=1+1"]),
+            "--var",
+            Place::Whole,
+        )
+        .saying("variable \"port\" does not fit its type: expected a number"),
+    ];
+    assert_all_refused(&cases);
+}
+
+/// Values Terraform takes: the text itself for a string, number or untyped variable, and
+/// constant expressions for the others.
+#[test]
+fn cli_values_terraform_accepts_keep_scanning() {
+    let scratch = Scratch::new("cli-values-accepted");
+    let dir = scratch.tf("config", VARIABLES_OF_EACH_KIND);
+    let runs: Vec<Vec<OsString>> = [
+        "env=prod",
+        "note=[a]",
+        "port=8080",
+        "names=[\"a\", \"b\"]",
+        "tags={ env = \"prod\" }",
+        "tags=null",
+        "settings=[for n in [1, 2] : n * 2]",
+    ]
+    .into_iter()
+    .map(|var| scan_with(&dir, &["--var", var]))
+    .collect();
+    assert_all_scan(&runs);
+}
+
+#[test]
+fn a_file_whose_name_is_not_utf8_is_read_like_any_other() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let scratch = Scratch::new("not-utf8-name");
+    let dir = scratch.tf("config", "locals {\n  a = 1\n}\n");
+    std::fs::write(
+        dir.join(OsStr::from_bytes(b"broken\xff.tf")),
+        "output \"o\" {\n  value = 1 +\n}\n",
+    )
+    .unwrap();
+    assert_all_refused(&[Case::new(
+        "syntax-error-in-a-file-named-with-bad-bytes",
+        scan(&dir),
+        dir.join("broken\u{fffd}.tf"),
+        on_line(2),
+    )]);
 }
 
 /// A plan with one resource change; `change` is the text of its `change` object.

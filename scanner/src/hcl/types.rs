@@ -7,16 +7,19 @@
 //! the caller left `ssl_policy` out) read null there in Terraform; without the type they would
 //! read an attribute that does not exist.
 //!
-//! Inside the configuration, a value that does not fit its type is left as it is rather than
-//! made an error: Terraform would refuse it, and the scan reports what the configuration says
-//! instead. A value the *user* gives a root variable (`--var`, a variables file) is checked
-//! with [`misfit`], so that a typo there is an input error, as it is for Terraform, and not a
-//! silently weaker scan. A type expression that cannot be read is treated as `any`.
+//! A value given for a variable, by the user for a root variable (`--var`, a variables file) or
+//! by a module call for the module's, is checked with [`misfit`], so that a value Terraform
+//! would refuse is an input error, as it is for Terraform, and not a silently weaker scan. A
+//! default or an optional attribute's default that does not fit is left as written. A type expression that cannot be read is treated as `any`.
 
 use super::eval::{EmptyScope, Evaluator, Shared};
+use super::refs::{not_constant, CONSTANT_EXPECTED};
+use super::source::original_object_key;
 use super::val::{parse_number, Kind, Val};
 use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::Span;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// How deeply type expressions may nest before the rest is taken as `any`.
 const MAX_TYPE_DEPTH: u32 = 32;
@@ -44,77 +47,174 @@ pub(crate) struct Attribute {
     pub optional: Option<Option<Expression>>,
 }
 
+/// Why a type expression is not a type, and where.
+#[derive(Debug)]
+pub(crate) struct TypeError {
+    pub message: String,
+    pub span: Option<Range<usize>>,
+}
+
+/// What a type constraint may be, for its errors.
+pub(crate) const TYPES_EXPECTED: &str = "expected string, number, bool, any, list(T), set(T), \
+                                         map(T), object({ name = T, ... }) or tuple([T, ...])";
+
+/// The type constructors, with what each takes.
+const CONSTRUCTORS: &[(&str, &str)] = &[
+    ("list", "list(T), one element type"),
+    ("set", "set(T), one element type"),
+    ("map", "map(T), one element type"),
+    (
+        "object",
+        "object({ name = T, ... }), an object of attribute types",
+    ),
+    ("tuple", "tuple([T, ...]), a list of element types"),
+];
+
 impl Type {
-    /// Reads a type expression; what it cannot read is `any`.
-    pub fn parse(expr: &Expression) -> Type {
+    /// Reads a type expression as Terraform does; what Terraform refuses is an error.
+    pub fn parse(expr: &Expression) -> Result<Type, TypeError> {
         parse(expr, 0)
     }
 }
 
-fn parse(expr: &Expression, depth: u32) -> Type {
-    if depth > MAX_TYPE_DEPTH {
-        return Type::Any;
-    }
-    match expr {
-        Expression::Variable(name) => match name.as_str() {
-            "string" => Type::String,
-            "number" => Type::Number,
-            "bool" => Type::Bool,
-            _ => Type::Any,
-        },
-        Expression::Parenthesis(inner) => parse(inner.inner(), depth + 1),
-        Expression::FuncCall(call) if !call.name.is_namespaced() => {
-            let first = call.args.iter().next();
-            match (call.name.name.as_str(), first) {
-                ("list" | "set", Some(element)) => {
-                    Type::Sequence(Box::new(parse(element, depth + 1)))
-                }
-                ("map", Some(element)) => Type::Map(Box::new(parse(element, depth + 1))),
-                ("object", Some(Expression::Object(attributes))) => Type::Object(
-                    attributes
-                        .iter()
-                        .filter_map(|(key, value)| {
-                            let name = match key {
-                                ObjectKey::Ident(ident) => ident.as_str().to_string(),
-                                ObjectKey::Expression(Expression::String(s)) => {
-                                    s.as_str().to_string()
-                                }
-                                ObjectKey::Expression(_) => return None,
-                            };
-                            Some(attribute(name, value.expr(), depth + 1))
-                        })
-                        .collect(),
-                ),
-                ("tuple", Some(Expression::Array(elements))) => Type::Tuple(
-                    elements
-                        .iter()
-                        .map(|element| parse(element, depth + 1))
-                        .collect(),
-                ),
-                _ => Type::Any,
-            }
-        }
-        _ => Type::Any,
+/// The source text of an expression, shortened for an error.
+fn shown(expr: &Expression) -> String {
+    let text = expr.to_string();
+    let text = text.trim();
+    match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
-fn attribute(name: String, expr: &Expression, depth: u32) -> Attribute {
+fn refuse<T>(expr: &Expression, message: String) -> Result<T, TypeError> {
+    Err(TypeError {
+        message,
+        span: expr.span(),
+    })
+}
+
+fn parse(expr: &Expression, depth: u32) -> Result<Type, TypeError> {
+    if depth > MAX_TYPE_DEPTH {
+        return Ok(Type::Any);
+    }
+    match expr {
+        Expression::Variable(name) => match name.as_str() {
+            "string" => Ok(Type::String),
+            "number" => Ok(Type::Number),
+            "bool" => Ok(Type::Bool),
+            "any" => Ok(Type::Any),
+            // Terraform still reads the bare forms of Terraform 0.11 as collections of any.
+            "list" => Ok(Type::Sequence(Box::new(Type::Any))),
+            "map" => Ok(Type::Map(Box::new(Type::Any))),
+            other => match CONSTRUCTORS.iter().find(|(name, _)| *name == other) {
+                Some((_, takes)) => refuse(expr, format!("`{other}` needs what it holds: {takes}")),
+                None => refuse(expr, format!("`{other}` is not a type")),
+            },
+        },
+        Expression::String(text) => refuse(
+            expr,
+            format!(
+                "`\"{}\"` is quoted; since Terraform 0.12 a type is written without quotes",
+                text.as_str()
+            ),
+        ),
+        Expression::FuncCall(call) if !call.name.is_namespaced() => {
+            let name = call.name.name.as_str();
+            let args: Vec<&Expression> = call.args.iter().collect();
+            match (name, args.as_slice()) {
+                ("list" | "set", [element]) => {
+                    Ok(Type::Sequence(Box::new(parse(element, depth + 1)?)))
+                }
+                ("map", [element]) => Ok(Type::Map(Box::new(parse(element, depth + 1)?))),
+                ("object", [Expression::Object(attributes)]) => {
+                    let mut parsed: Vec<Attribute> = Vec::new();
+                    for (key, value) in attributes.iter() {
+                        let name = match key {
+                            ObjectKey::Ident(ident) => ident.as_str(),
+                            ObjectKey::Expression(key) => {
+                                return refuse(
+                                    key,
+                                    format!(
+                                        "attribute `{}` of an object type is not a name; \
+                                         attribute names are written without quotes",
+                                        shown(key)
+                                    ),
+                                )
+                            }
+                        };
+                        let original = original_object_key(name);
+                        if original != name || parsed.iter().any(|a| a.name == original) {
+                            return refuse(
+                                expr,
+                                format!("attribute `{original}` is given twice in an object type"),
+                            );
+                        }
+                        parsed.push(attribute(original.to_string(), value.expr(), depth + 1)?);
+                    }
+                    Ok(Type::Object(parsed))
+                }
+                ("tuple", [Expression::Array(elements)]) => Ok(Type::Tuple(
+                    elements
+                        .iter()
+                        .map(|element| parse(element, depth + 1))
+                        .collect::<Result<_, _>>()?,
+                )),
+                ("optional", _) => refuse(
+                    expr,
+                    "`optional(...)` is allowed only for an attribute of an object type"
+                        .to_string(),
+                ),
+                _ => match CONSTRUCTORS.iter().find(|(known, _)| *known == name) {
+                    Some((_, takes)) => refuse(
+                        expr,
+                        format!("`{}` is not a type: {name} takes {takes}", shown(expr)),
+                    ),
+                    None => refuse(expr, format!("`{name}(...)` is not a type constructor")),
+                },
+            }
+        }
+        _ => refuse(expr, format!("`{}` is not a type", shown(expr))),
+    }
+}
+
+fn attribute(name: String, expr: &Expression, depth: u32) -> Result<Attribute, TypeError> {
     if let Expression::FuncCall(call) = expr {
         if call.name.name.as_str() == "optional" && !call.name.is_namespaced() {
-            let mut args = call.args.iter();
-            let ty = args.next().map_or(Type::Any, |t| parse(t, depth + 1));
-            return Attribute {
-                name,
-                ty,
-                optional: Some(args.next().cloned()),
+            let args: Vec<&Expression> = call.args.iter().collect();
+            let (ty, default) = match args.as_slice() {
+                [ty] => (ty, None),
+                [ty, default] => (ty, Some(*default)),
+                _ => {
+                    return refuse(
+                        expr,
+                        format!(
+                            "`optional` of attribute `{name}` takes the attribute's type and \
+                             at most a default: optional(T) or optional(T, default)"
+                        ),
+                    )
+                }
             };
+            if let Some((why, span)) = default.and_then(not_constant) {
+                return Err(TypeError {
+                    message: format!(
+                        "the default of optional attribute `{name}` {why}; {CONSTANT_EXPECTED}"
+                    ),
+                    span,
+                });
+            }
+            return Ok(Attribute {
+                name,
+                ty: parse(ty, depth + 1)?,
+                optional: Some(default.cloned()),
+            });
         }
     }
-    Attribute {
+    Ok(Attribute {
         name,
-        ty: parse(expr, depth),
+        ty: parse(expr, depth)?,
         optional: None,
-    }
+    })
 }
 
 /// A value converted to a type, as far as it is known.
@@ -137,8 +237,8 @@ pub(crate) fn convert(value: Val, ty: &Type, shared: &Shared) -> Val {
         }
         (Kind::String(s), Type::Number) => parse_number(s).map_or(value.clone(), Val::number),
         (Kind::String(s), Type::Bool) => match &**s {
-            "true" => Val::bool(true),
-            "false" => Val::bool(false),
+            "true" | "1" => Val::bool(true),
+            "false" | "0" => Val::bool(false),
             _ => return value,
         },
         (Kind::List(items), Type::Sequence(element)) => Val::list(
@@ -184,31 +284,86 @@ pub(crate) fn convert(value: Val, ty: &Type, shared: &Shared) -> Val {
     converted.with_refs(&refs)
 }
 
-/// What a known value given for a variable of type `ty` should have been, when it cannot be
-/// converted to it: `Some("a bool (true or false)")`. Only the primitive types are checked
-/// here; collections are converted element by element and left as they are.
-pub(crate) fn misfit(value: &Val, ty: &Type) -> Option<&'static str> {
+/// What a value given for a variable of type `ty` should have been, when Terraform could not
+/// convert it: `Some("a bool (true or false)")`, or with the place inside the value where it
+/// goes wrong, `Some("a number at [1]")`. Parts not known before apply fit any type, and so do
+/// attributes missing from the object of a resource, which computes them.
+pub(crate) fn misfit(value: &Val, ty: &Type) -> Option<String> {
+    let mut place = String::new();
+    let expected = misfit_at(value, ty, &mut place)?;
+    Some(if place.is_empty() {
+        expected
+    } else {
+        format!("{expected} at {place}")
+    })
+}
+
+/// [`misfit`] of a part of a value; `place` is where the part is, and is left pointing at the
+/// first part that does not fit.
+fn misfit_at(value: &Val, ty: &Type, place: &mut String) -> Option<String> {
+    let within = |place: &mut String, step: String, value: &Val, ty: &Type| {
+        let depth = place.len();
+        place.push_str(&step);
+        let found = misfit_at(value, ty, place);
+        if found.is_none() {
+            place.truncate(depth);
+        }
+        found
+    };
     let fits = match (&value.kind, ty) {
         (Kind::Null | Kind::Unknown | Kind::Sensitive | Kind::AnyOf(_) | Kind::Error, _) => true,
         (_, Type::Any) => true,
         (Kind::Bool(_), Type::Bool) | (Kind::Number(_), Type::Number) => true,
-        (Kind::String(s), Type::Bool) => matches!(&**s, "true" | "false"),
-        (Kind::String(s), Type::Number) => parse_number(s).is_some(),
+        (Kind::String(s), Type::Bool) => matches!(&**s, "true" | "false" | "1" | "0"),
+        // Terraform reads a number from a string without surrounding space.
+        (Kind::String(s), Type::Number) => s.trim() == &**s && parse_number(s).is_some(),
         (Kind::String(_) | Kind::Bool(_) | Kind::Number(_), Type::String) => true,
-        (Kind::List(_) | Kind::Map(_), Type::Sequence(_) | Type::Tuple(_))
-        | (Kind::Map(_), Type::Map(_) | Type::Object(_)) => true,
-        (_, Type::Bool) => false,
-        (_, Type::Number) => false,
-        (_, Type::String) => false,
-        _ => true,
+        (Kind::List(items), Type::Sequence(element)) => {
+            return items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| within(place, format!("[{i}]"), item, element));
+        }
+        (Kind::List(items), Type::Tuple(elements)) if items.len() == elements.len() => {
+            return items
+                .iter()
+                .zip(elements)
+                .enumerate()
+                .find_map(|(i, (item, element))| within(place, format!("[{i}]"), item, element));
+        }
+        (Kind::Map(entries), Type::Map(element)) => {
+            return entries
+                .iter()
+                .find_map(|(key, item)| within(place, format!("[{key:?}]"), item, element));
+        }
+        (Kind::Map(entries), Type::Object(attributes)) => {
+            return attributes
+                .iter()
+                .find_map(|attribute| match entries.get(&attribute.name) {
+                    Some(item) => {
+                        within(place, format!(".{}", attribute.name), item, &attribute.ty)
+                    }
+                    None if attribute.optional.is_none() && !value.open => Some(format!(
+                        "an object with attribute \"{}\", which the type requires",
+                        attribute.name
+                    )),
+                    None => None,
+                });
+        }
+        _ => false,
     };
     if fits {
         return None;
     }
     Some(match ty {
-        Type::Bool => "a bool (true or false)",
-        Type::Number => "a number",
-        _ => "a string",
+        Type::Bool => "a bool (true or false)".to_string(),
+        Type::Number => "a number".to_string(),
+        Type::String => "a string".to_string(),
+        Type::Sequence(_) => "a list or set".to_string(),
+        Type::Tuple(elements) => format!("a tuple of {} elements", elements.len()),
+        Type::Map(_) => "a map".to_string(),
+        Type::Object(_) => "an object".to_string(),
+        Type::Any => "any value".to_string(),
     })
 }
 
@@ -231,7 +386,13 @@ mod tests {
     use crate::value::Value;
 
     fn type_of(text: &str) -> Type {
-        Type::parse(&hcl_edit::parser::parse_expr(text).expect("a type expression"))
+        Type::parse(&hcl_edit::parser::parse_expr(text).expect("an expression")).expect("a type")
+    }
+
+    fn type_error(text: &str) -> String {
+        Type::parse(&hcl_edit::parser::parse_expr(text).expect("an expression"))
+            .expect_err("not a type")
+            .message
     }
 
     fn value_of(text: &str) -> Val {
@@ -297,10 +458,97 @@ mod tests {
         assert_eq!(kept.get("a"), Some(&Value::Number(1.0)));
         assert_eq!(kept.get("b"), None);
         assert_eq!(converted("null", "object({ a = number })"), Value::Null);
+        assert_eq!(converted("{ x = 1 }", "any"), converted("{ x = 1 }", "map"));
+    }
+
+    fn misfit_of(value: &str, ty: &str) -> Option<String> {
+        misfit(&value_of(value), &type_of(ty))
+    }
+
+    #[test]
+    fn misfits_name_what_was_expected_and_where() {
+        assert_eq!(misfit_of("\"5\"", "number"), None);
+        assert_eq!(misfit_of("\" 5\"", "number").as_deref(), Some("a number"));
+        assert_eq!(misfit_of("\"1\"", "bool"), None);
         assert_eq!(
-            converted("{ x = 1 }", "any"),
-            converted("{ x = 1 }", "whatever")
+            misfit_of("\"yes\"", "bool").as_deref(),
+            Some("a bool (true or false)")
         );
+        assert_eq!(
+            misfit_of("{}", "list(string)").as_deref(),
+            Some("a list or set")
+        );
+        assert_eq!(misfit_of("[]", "map(string)").as_deref(), Some("a map"));
+        assert_eq!(
+            misfit_of("[\"a\", [1]]", "list(string)").as_deref(),
+            Some("a string at [1]")
+        );
+        assert_eq!(
+            misfit_of("[\"a\"]", "tuple([string, number])").as_deref(),
+            Some("a tuple of 2 elements")
+        );
+        assert_eq!(
+            misfit_of("{ k = { port = \"x\" } }", "map(object({ port = number }))").as_deref(),
+            Some("a number at [\"k\"].port")
+        );
+        assert_eq!(
+            misfit_of("{ b = 1 }", "object({ a = string, b = optional(number) })").as_deref(),
+            Some("an object with attribute \"a\", which the type requires")
+        );
+        assert_eq!(
+            misfit_of("{ a = \"x\", extra = 1 }", "object({ a = string })"),
+            None
+        );
+        assert_eq!(misfit_of("[null, \"a\"]", "list(string)"), None);
+
+        // A resource computes the attributes it was not given.
+        let mut resource = value_of("{ name = \"phi\" }");
+        resource.open = true;
+        assert_eq!(
+            misfit(&resource, &type_of("object({ arn = string })")),
+            None
+        );
+    }
+
+    #[test]
+    fn types_terraform_refuses_say_why() {
+        let cases = [
+            ("strin", "`strin` is not a type"),
+            ("list(foo)", "`foo` is not a type"),
+            ("map()", "`map()` is not a type: map takes map(T)"),
+            ("list(string, number)", "list takes list(T)"),
+            ("set", "`set` needs what it holds: set(T)"),
+            ("tuple(string)", "tuple takes tuple([T, ...])"),
+            ("object(string)", "object takes object({ name = T, ... })"),
+            ("\"string\"", "is quoted"),
+            ("(string)", "`(string)` is not a type"),
+            (
+                "list(optional(string))",
+                "only for an attribute of an object type",
+            ),
+            (
+                "object({ \"a\" = string })",
+                "attribute `\"a\"` of an object type",
+            ),
+            (
+                "object({ a = optional() })",
+                "optional(T) or optional(T, default)",
+            ),
+            (
+                "object({ a = optional(string, var.x) })",
+                "optional attribute `a` refers to var.x",
+            ),
+            ("object({ a = optional(strin) })", "`strin` is not a type"),
+            ("foo(string)", "`foo(...)` is not a type constructor"),
+        ];
+        for (text, says) in cases {
+            let message = type_error(text);
+            assert!(message.contains(says), "{text}: {message}");
+        }
+        for valid in ["list", "map", "set(any)", "object({})", "tuple([])", "any"] {
+            let expr = hcl_edit::parser::parse_expr(valid).expect("an expression");
+            assert!(Type::parse(&expr).is_ok(), "{valid}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use super::config::{ModuleConfig, VariableDecl};
 use super::eval::{EmptyScope, Evaluator, Shared};
+use super::refs::{not_constant, CONSTANT_EXPECTED};
 use super::source::{display_join, parse_file, read_text};
 use super::types::{convert, misfit};
 use super::val::Val;
@@ -15,6 +16,7 @@ use crate::error::{json_message, InputError};
 use hcl_edit::structure::Structure;
 use hcl_edit::Span;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The values of the root module's variables.
@@ -43,7 +45,15 @@ pub(crate) fn root_values(
     for (name, text) in &options.vars {
         let declaration = config.variables.iter().find(|v| &v.name == name);
         let literal = declaration.is_none_or(|d| d.literal_from_cli);
-        assigned.insert(name.clone(), (cli_value(text, literal, shared), Given::Cli));
+        let value = cli_value(text, literal, shared).map_err(|why| {
+            Given::Cli.error(format!(
+                "the value for variable \"{name}\" {why}; {CONSTANT_EXPECTED}, as Terraform \
+                 reads the value of a variable whose type is not string, number or bool as an \
+                 expression, in which strings are quoted ({name}='[\"a\"]' or \
+                 {name}='{{ key = \"a\" }}')"
+            ))
+        })?;
+        assigned.insert(name.clone(), (value, Given::Cli));
     }
 
     for (name, (value, given)) in &assigned {
@@ -120,30 +130,37 @@ pub(crate) fn variable_value(decl: &VariableDecl, given: Option<Val>, shared: &S
 }
 
 /// The variable files Terraform reads by itself, in the order it reads them.
+/// A file whose name is not UTF-8 is read too, as Terraform reads it, and named with the
+/// bytes that are not UTF-8 replaced.
 fn automatic_files(dir: &Path, display_dir: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut found = Vec::new();
     for name in ["terraform.tfvars", "terraform.tfvars.json"] {
         if dir.join(name).is_file() {
-            found.push(name.to_string());
+            found.push(OsString::from(name));
         }
     }
-    let mut auto: Vec<String> = std::fs::read_dir(dir)
+    let mut auto: Vec<OsString> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
-        .filter(|name| name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json"))
+        .map(|entry| entry.file_name())
+        .filter(|name| {
+            let name = name.to_string_lossy();
+            name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json")
+        })
         .collect();
     auto.sort();
     found.extend(auto);
     found
         .into_iter()
-        .map(|name| (dir.join(&name), display_join(display_dir, &name)))
+        .map(|name| {
+            let shown = display_join(display_dir, &*name.to_string_lossy());
+            (dir.join(&name), shown)
+        })
         .collect()
 }
 
-/// Reads a `.tfvars` (HCL) or `.tfvars.json` file.
 /// The assignments of a variables file, each with its line (1 for JSON files, whose lines
 /// are not kept).
 fn read_values_file(
@@ -160,8 +177,21 @@ fn read_values_file(
     for structure in body.iter() {
         match structure {
             Structure::Attribute(attribute) => {
-                let value = Evaluator::new(&EmptyScope, shared).eval(&attribute.value);
                 let line = file.line(attribute.key.span()).unwrap_or(1);
+                // Terraform reads variable files before anything else exists, and refuses
+                // what it would have to evaluate in a scope.
+                if let Some((why, span)) = not_constant(&attribute.value) {
+                    return Err(InputError::new(
+                        display,
+                        format!(
+                            "the value for variable \"{}\" {why}; {CONSTANT_EXPECTED}, as \
+                             Terraform reads variable files before anything else",
+                            attribute.key.as_str()
+                        ),
+                    )
+                    .at_line(file.line(span).unwrap_or(line)));
+                }
+                let value = Evaluator::new(&EmptyScope, shared).eval(&attribute.value);
                 values.insert(attribute.key.as_str().to_string(), (value, line));
             }
             Structure::Block(block) => {
@@ -209,24 +239,24 @@ fn read_json_values(path: &Path, display: &Path) -> Result<HashMap<String, Val>,
         .collect())
 }
 
-/// A `--var` value: the text itself for a variable of type string (or no type), as Terraform
-/// takes it; otherwise the text read as an expression, falling back to the text when it is not
-/// one.
-fn cli_value(text: &str, literal: bool, shared: &Shared) -> Val {
+/// A `--var` value: the text itself for a variable of a primitive type (or no type), as
+/// Terraform takes it; otherwise the text read as an expression, which must be a constant. An
+/// error says what is wrong after "the value ...", without repeating the value, which may be
+/// a secret.
+fn cli_value(text: &str, literal: bool, shared: &Shared) -> Result<Val, String> {
     if literal {
-        return Val::string(text);
+        return Ok(Val::string(text));
     }
-    match hcl_edit::parser::parse_expr(text) {
-        Ok(expr) => {
-            let value = Evaluator::new(&EmptyScope, shared).eval(&expr);
-            if value.has_error() {
-                Val::string(text)
-            } else {
-                value
-            }
-        }
-        Err(_) => Val::string(text),
+    let expr = hcl_edit::parser::parse_expr(text)
+        .map_err(|_| "is not an expression Terraform can read".to_string())?;
+    if let Some((why, _)) = not_constant(&expr) {
+        return Err(why);
     }
+    let value = Evaluator::new(&EmptyScope, shared).eval(&expr);
+    if value.has_error() {
+        return Err("is an expression Terraform rejects".to_string());
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -237,19 +267,24 @@ mod tests {
     #[test]
     fn cli_values_follow_the_declared_type() {
         let shared = Shared::new(1000);
-        assert_eq!(cli_value("3", true, &shared).to_value(), Value::from("3"));
+        let value = |text: &str, literal: bool| cli_value(text, literal, &shared);
+        assert_eq!(value("3", true).unwrap().to_value(), Value::from("3"));
+        assert_eq!(value("{", true).unwrap().to_value(), Value::from("{"));
+        assert_eq!(value("3", false).unwrap().to_value(), Value::Number(3.0));
         assert_eq!(
-            cli_value("3", false, &shared).to_value(),
-            Value::Number(3.0)
-        );
-        assert_eq!(
-            cli_value("[\"a\", \"b\"]", false, &shared).to_value(),
+            value("[\"a\", \"b\"]", false).unwrap().to_value(),
             Value::List(vec!["a".into(), "b".into()])
         );
+        assert_eq!(value("null", false).unwrap().to_value(), Value::Null);
+        assert_eq!(value("prod", false).unwrap_err(), "refers to prod");
+        assert_eq!(value("[upper(\"a\")]", false).unwrap_err(), "calls upper()");
         assert_eq!(
-            cli_value("prod", false, &shared).to_value(),
-            Value::from("prod")
+            value("{", false).unwrap_err(),
+            "is not an expression Terraform can read"
         );
-        assert_eq!(cli_value("{", false, &shared).to_value(), Value::from("{"));
+        assert_eq!(
+            value("[1] + 1", false).unwrap_err(),
+            "is an expression Terraform rejects"
+        );
     }
 }
