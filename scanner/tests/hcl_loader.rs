@@ -979,3 +979,52 @@ fn a_folder_holding_only_a_plan_says_to_name_the_plan_file() {
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(empty);
 }
+
+/// Local modules are read ahead of their evaluation; what a scan says must not depend on it.
+/// A module named by two spellings of its path is read once, under the spelling of the first
+/// call evaluated, and a broken module is reported as it would be without reading ahead.
+#[test]
+fn modules_read_ahead_load_as_modules_read_in_turn() {
+    let dir = scratch("read-ahead");
+    let module = dir.join("modules/store");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        "variable \"name\" {}\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = var.name\n}\n",
+    )
+    .unwrap();
+    let nested = dir.join("modules/store/inner");
+    std::fs::create_dir_all(&nested).unwrap();
+    std::fs::write(nested.join("main.tf"), "locals {\n  a = 1\n}\n").unwrap();
+    std::fs::write(
+        dir.join("main.tf"),
+        "module \"first\" {\n  source = \"./modules/store\"\n  name = \"one\"\n}\n\
+         module \"second\" {\n  source = \"./modules/../modules/store\"\n  name = \"two\"\n}\n",
+    )
+    .unwrap();
+
+    let project = load(&dir, &HclOptions::default()).unwrap();
+    let files: Vec<String> = project
+        .resources
+        .iter()
+        .map(|r| r.location.as_ref().unwrap().file.display().to_string())
+        .collect();
+    let expected = dir.join("modules/store/main.tf").display().to_string();
+    assert_eq!(files, vec![expected.clone(), expected]);
+
+    std::fs::write(nested.join("main.tf"), "locals {\n  a = \n}\n").unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        "module \"inner\" {\n  source = \"./inner\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.tf"),
+        "module \"first\" {\n  source = \"./modules/store\"\n}\n",
+    )
+    .unwrap();
+    let error = load(&dir, &HclOptions::default()).unwrap_err();
+    assert_eq!(error.file, dir.join("modules/store/inner/main.tf"));
+    assert_eq!(error.line, Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

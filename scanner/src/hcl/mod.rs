@@ -32,6 +32,7 @@ mod functions;
 mod graph;
 mod meter;
 mod module;
+mod prefetch;
 mod refs;
 mod source;
 mod types;

@@ -13,6 +13,7 @@ use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl
 use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
 use super::graph::{Detail, Graph, Node, Summary};
 use super::meter::{self, Exceeded};
+use super::prefetch::{is_local_source, Prefetcher};
 use super::source::SourceFile;
 use super::source::{display_join, normalize, original_object_key};
 use super::types::misfit;
@@ -67,6 +68,8 @@ pub(crate) struct Loader {
     plans: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<ModulePlan>)>,
     /// What each configuration read for a cycle check tells its callers, kept the same way.
     summaries: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<Summary>)>,
+    /// Reads local modules ahead of their evaluation.
+    prefetcher: Option<Prefetcher>,
 }
 
 impl Loader {
@@ -84,6 +87,7 @@ impl Loader {
                 .into(),
             plans: HashMap::new(),
             summaries: HashMap::new(),
+            prefetcher: Prefetcher::start(),
         };
         loader.read_manifest();
         loader
@@ -132,7 +136,11 @@ impl Loader {
         if let Some(config) = self.configs.get(&key) {
             return Ok(config.clone());
         }
-        let config = Rc::new(ModuleConfig::read_dir(dir, display)?);
+        let read_ahead = self.prefetcher.as_ref().and_then(|p| p.take(dir, display));
+        let config = match read_ahead {
+            Some(outcome) => Rc::new(outcome?),
+            None => Rc::new(ModuleConfig::read_dir(dir, display)?),
+        };
         self.remember(key, config.clone());
         Ok(config)
     }
@@ -229,6 +237,9 @@ impl Loader {
             .extend(config.files.iter().map(|f| f.display.clone()));
         for note in &config.notes {
             self.shared.note(note.clone());
+        }
+        if let Some(prefetcher) = &self.prefetcher {
+            prefetcher.read_calls_of(&config);
         }
         self.configs.insert(key, config);
     }
@@ -606,12 +617,7 @@ impl Loader {
         name: &str,
         source: &str,
     ) -> Result<(PathBuf, PathBuf), String> {
-        let local = source == "."
-            || source == ".."
-            || source.starts_with("./")
-            || source.starts_with("../")
-            || source.starts_with(".\\")
-            || source.starts_with("..\\");
+        let local = is_local_source(source);
         let (dir, display) = if local {
             (
                 config.dir.join(source),
