@@ -1324,3 +1324,130 @@ fn evaluation_past_the_load_limits_is_refused() {
 
     assert_all_refused(&cases);
 }
+
+/// The plan of the shared case `plan-unknown-kms-key`.
+fn fixture_plan() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/plan-unknown-kms-key");
+    std::fs::read_to_string(path.join("plan.json")).unwrap()
+}
+
+/// A configuration with one finding (an unencrypted volume) and one pass.
+const SOURCE_WITH_A_FINDING: &str = "resource \"aws_ebs_volume\" \"old\" {\n  \
+     availability_zone = \"us-east-1a\"\n  size = 10\n  encrypted = false\n}\n\n\
+     resource \"aws_ebs_volume\" \"new\" {\n  availability_zone = \"us-east-1a\"\n  size = 10\n  \
+     encrypted = true\n}\n";
+
+/// The JSON report of a scan that must succeed (exit code 0 or 1), written to a file of the
+/// scratch directory named after `name`.
+fn report_of(scratch: &Scratch, name: &str, args: Vec<OsString>) -> serde_json::Value {
+    let output = scratch.0.join(format!("{name}.report.json"));
+    let mut args = args;
+    args.extend([
+        "--format".into(),
+        "json".into(),
+        "--output".into(),
+        output.clone().into(),
+    ]);
+    let outcome = run_hipaa(&args);
+    let code = outcome.status.and_then(|status| status.code());
+    assert!(
+        matches!(code, Some(0 | 1)) && !outcome.stderr.contains("error"),
+        "{name}: exit {code:?}: {}",
+        outcome.stderr
+    );
+    serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap()
+}
+
+/// What a scan concluded, apart from where its input came from: the findings and undetermined
+/// checks by rule and resource, the resources counted and every rule's tally.
+fn verdicts(report: &serde_json::Value) -> serde_json::Value {
+    let by_rule = |list: &serde_json::Value| -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| (entry["rule_id"].to_string(), entry["resource"].to_string()))
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    serde_json::json!({
+        "findings": by_rule(&report["findings"]),
+        "undetermined": by_rule(&report["undetermined"]),
+        "resources": report["summary"]["resources"],
+        "rules": report["summary"]["rules"],
+    })
+}
+
+/// UTF-16 text as Windows writes it: little- or big-endian, with or without a byte order mark.
+fn utf16(text: &str, little_endian: bool, with_bom: bool) -> Vec<u8> {
+    let units = with_bom
+        .then_some(0xFEFF)
+        .into_iter()
+        .chain(text.encode_utf16());
+    if little_endian {
+        units.flat_map(u16::to_le_bytes).collect()
+    } else {
+        units.flat_map(u16::to_be_bytes).collect()
+    }
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// PowerShell 7 and Windows editors start UTF-8 with a byte order mark: such a plan or source
+/// file scans as it would without. Windows PowerShell 5 writes UTF-16 with `>`: refused, saying
+/// so and how to write UTF-8 instead.
+#[test]
+fn plans_and_sources_saved_by_windows_tools() {
+    let scratch = Scratch::new("encodings");
+    let plan = fixture_plan();
+
+    let plain = scratch.file("plain.json", &plan);
+    let marked = scratch.file("marked.json", [UTF8_BOM, plan.as_bytes()].concat());
+    let expected = verdicts(&report_of(&scratch, "plain", scan(&plain)));
+    assert_eq!(expected["findings"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        verdicts(&report_of(&scratch, "marked", scan(&marked))),
+        expected
+    );
+
+    let plain = scratch.tf("tf-plain", SOURCE_WITH_A_FINDING);
+    let marked = scratch.tf(
+        "tf-marked",
+        [UTF8_BOM, SOURCE_WITH_A_FINDING.as_bytes()].concat(),
+    );
+    let expected = verdicts(&report_of(&scratch, "tf-plain", scan(&plain)));
+    assert_eq!(expected["resources"], 2);
+    assert_eq!(
+        verdicts(&report_of(&scratch, "tf-marked", scan(&marked))),
+        expected
+    );
+
+    let mut cases = Vec::new();
+    for (name, little_endian, with_bom) in [
+        ("plan-utf16le-bom", true, true),
+        ("plan-utf16le", true, false),
+        ("plan-utf16be-bom", false, true),
+        ("plan-utf16be", false, false),
+    ] {
+        let path = scratch.file(
+            &format!("{name}.json"),
+            utf16(&plan, little_endian, with_bom),
+        );
+        cases.push(
+            Case::new(name, scan(&path), &path, at(1, 1))
+                .saying("the plan is UTF-16")
+                .saying("expected a plan as UTF-8 JSON")
+                .saying("Set-Content -Encoding utf8"),
+        );
+    }
+    for (name, with_bom) in [("tf-utf16le-bom", true), ("tf-utf16le", false)] {
+        let dir = scratch.tf(name, utf16(SOURCE_WITH_A_FINDING, true, with_bom));
+        cases.push(
+            Case::new(name, scan(&dir), dir.join("main.tf"), at(1, 1))
+                .saying("UTF-16 (little-endian)")
+                .saying("expected a Terraform source file in UTF-8"),
+        );
+    }
+    assert_all_refused(&cases);
+}

@@ -45,9 +45,21 @@ impl SourceFile {
     }
 }
 
-/// Reads a file as UTF-8 text, naming the file (and the line, for bad bytes) on failure.
+/// Reads a file as UTF-8 text, naming the file (and the line, for bad bytes) on failure. A
+/// byte order mark is skipped, as Terraform skips it; UTF-16, which Terraform does not read,
+/// is refused by name.
 pub(crate) fn read_text(path: &Path, display: &Path) -> Result<String, InputError> {
     let bytes = crate::files::read_regular(path, display, "a Terraform source file")?;
+    if let Some(encoding) = crate::files::wide_encoding(&bytes) {
+        return Err(InputError::new(
+            display,
+            format!(
+                "the file is {encoding} text; expected a Terraform source file in UTF-8, the \
+                 only encoding Terraform reads (save it as UTF-8)"
+            ),
+        )
+        .at(1, 1));
+    }
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {

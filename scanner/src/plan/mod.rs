@@ -19,6 +19,7 @@ mod stream;
 mod values;
 
 use crate::error::{json_message, InputError};
+use crate::files::{wide_encoding, UTF8_BOM};
 use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
 use crate::value::Value;
 use references::{module_address, module_steps, ModuleConfig, Resolver};
@@ -28,7 +29,7 @@ use schema::{Configuration, IndexKey};
 use serde::de::DeserializeSeed;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 use stream::{Gathered, Instance, PlanSeed};
 
@@ -50,21 +51,97 @@ pub fn looks_like_plan(path: &Path) -> bool {
 pub fn load(path: &Path) -> Result<Project, InputError> {
     load_from(path, || {
         File::open(path)
-            .map(|file| BufReader::with_capacity(READ_BUFFER, file))
+            .map(|file| Box::new(file) as Box<dyn Read>)
             .map_err(|error| InputError::new(path, format!("cannot read the plan: {error}")))
     })
 }
 
 /// Reads a plan held in memory; `source` names it in errors and findings.
 pub fn load_slice(source: &Path, bytes: &[u8]) -> Result<Project, InputError> {
-    load_from(source, || Ok(bytes))
+    load_from(source, || Ok(Box::new(bytes) as Box<dyn Read>))
 }
 
-/// Reads a plan from what `open` gives, which is called again to describe an error.
-fn load_from<R: Read>(
+/// A plan's bytes past a byte order mark: the few read to judge how the plan starts, then the
+/// rest as it comes.
+struct Start<'a> {
+    head: Vec<u8>,
+    head_at: usize,
+    rest: Box<dyn Read + 'a>,
+}
+
+/// Bytes read to judge how a plan starts: enough for a byte order mark.
+const HEAD_BYTES: usize = 4;
+
+impl<'a> Start<'a> {
+    /// Reads the first bytes and refuses what is not UTF-8, naming what it is.
+    fn open(name: &Path, mut raw: Box<dyn Read + 'a>) -> Result<Start<'a>, InputError> {
+        let mut head = [0; HEAD_BYTES];
+        let mut filled = 0;
+        while filled < HEAD_BYTES {
+            match raw.read(&mut head[filled..]) {
+                Ok(0) => break,
+                Ok(count) => filled += count,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    return Err(InputError::new(
+                        name,
+                        format!("cannot read the plan: {error}"),
+                    ))
+                }
+            }
+        }
+        let head = &head[..filled];
+        check_start(name, head)?;
+
+        let json = head.strip_prefix(UTF8_BOM).unwrap_or(head);
+        Ok(Start {
+            head: json.to_vec(),
+            head_at: 0,
+            rest: raw,
+        })
+    }
+}
+
+impl Read for Start<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.head_at < self.head.len() {
+            let count = buf.len().min(self.head.len() - self.head_at);
+            buf[..count].copy_from_slice(&self.head[self.head_at..self.head_at + count]);
+            self.head_at += count;
+            return Ok(count);
+        }
+        self.rest.read(buf)
+    }
+}
+
+/// Refuses a plan whose first bytes say it is no UTF-8 text.
+fn check_start(name: &Path, head: &[u8]) -> Result<(), InputError> {
+    match wide_encoding(head) {
+        Some(encoding) => Err(InputError::new(
+            name,
+            format!(
+                "the plan is {encoding} text; expected a plan as UTF-8 JSON: in PowerShell, \
+                 whose `>` writes UTF-16, write it with `terraform show -json PLANFILE | \
+                 Set-Content -Encoding utf8 plan.json` (or `| Out-File -Encoding utf8 \
+                 plan.json`)"
+            ),
+        )
+        .at(1, 1)),
+        None => Ok(()),
+    }
+}
+
+/// Reads a plan from what `open` gives, past a byte order mark; `open` is called again to
+/// describe an error.
+fn load_from<'a>(
     path: &Path,
-    open: impl Fn() -> Result<R, InputError>,
+    open: impl Fn() -> Result<Box<dyn Read + 'a>, InputError>,
 ) -> Result<Project, InputError> {
+    let open = || {
+        open()
+            .and_then(|raw| Start::open(path, raw))
+            .map(|start| BufReader::with_capacity(READ_BUFFER, start))
+    };
     let mut gathered = Gathered::default();
     let mut deserializer = serde_json::Deserializer::from_reader(open()?);
     let parsed = PlanSeed {
