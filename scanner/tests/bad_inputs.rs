@@ -1451,3 +1451,37 @@ fn plans_and_sources_saved_by_windows_tools() {
     }
     assert_all_refused(&cases);
 }
+
+/// A `format_version` that is no version says what it is and what a version looks like.
+#[test]
+fn format_versions_that_are_no_version() {
+    let scratch = Scratch::new("format-versions");
+    let mut cases = Vec::new();
+    for (name, version, says) in [
+        ("format-version-empty", "", "invalid value: string \"\""),
+        (
+            "format-version-text",
+            "latest",
+            "invalid value: string \"latest\"",
+        ),
+        (
+            "format-version-dotted-end",
+            "1.",
+            "invalid value: string \"1.\"",
+        ),
+        (
+            "format-version-long",
+            &"x".repeat(100),
+            "a string of 100 characters",
+        ),
+    ] {
+        let text = format!("{{\"format_version\": \"{version}\", \"planned_values\": {{}}}}");
+        let path = scratch.file(&format!("{name}.json"), text);
+        cases.push(
+            Case::new(name, scan(&path), &path, Place::Field("format_version"))
+                .saying(says)
+                .saying("expected a string with a plan format version such as \"1.2\""),
+        );
+    }
+    assert_all_refused(&cases);
+}
