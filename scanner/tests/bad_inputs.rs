@@ -861,12 +861,6 @@ fn json_that_is_not_a_plan() {
         "control character",
     );
     plan(
-        "number-out-of-range",
-        &plan_with_resource(&format!("{{{resource}, \"values\": {{\"size\": 1e999}}}}")),
-        Place::SomeLine,
-        "out of range",
-    );
-    plan(
         "nan-is-not-json",
         &plan_with_resource(&format!("{{{resource}, \"values\": {{\"size\": NaN}}}}")),
         Place::SomeLine,
@@ -1379,6 +1373,16 @@ fn verdicts(report: &serde_json::Value) -> serde_json::Value {
     })
 }
 
+/// The notes of a report, as text.
+fn notes(report: &serde_json::Value) -> Vec<String> {
+    report["summary"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|note| note.as_str().unwrap().to_string())
+        .collect()
+}
+
 /// UTF-16 text as Windows writes it: little- or big-endian, with or without a byte order mark.
 fn utf16(text: &str, little_endian: bool, with_bom: bool) -> Vec<u8> {
     let units = with_bom
@@ -1483,5 +1487,110 @@ fn format_versions_that_are_no_version() {
                 .saying("expected a string with a plan format version such as \"1.2\""),
         );
     }
+    assert_all_refused(&cases);
+}
+
+/// A plan whose one KMS key rotates every `period` days (text as written in the JSON).
+fn plan_with_rotation_period(period: &str) -> String {
+    let values = format!(
+        "{{\"enable_key_rotation\": true, \"key_usage\": \"ENCRYPT_DECRYPT\", \
+         \"customer_master_key_spec\": \"SYMMETRIC_DEFAULT\", \"rotation_period_in_days\": \
+         {period}}}"
+    );
+    format!(
+        "{{\"format_version\": \"1.2\",\n\"planned_values\": {{\"root_module\": {{\"resources\": \
+         [\n{{\"address\": \"aws_kms_key.k\", \"mode\": \"managed\", \"type\": \"aws_kms_key\", \
+         \"name\": \"k\", \"values\": {values}}}]}}}},\n\"resource_changes\": [\n{{\"address\": \
+         \"aws_kms_key.k\", \"mode\": \"managed\", \"type\": \"aws_kms_key\", \"name\": \"k\", \
+         \"change\": {{\"actions\": [\"create\"], \"after\": {values}}}}}]}}\n"
+    )
+}
+
+/// KEY002 judges `rotation_period_in_days` against the 365 days of the default terms: a
+/// number too large for a float must leave it undetermined, not failed as infinite.
+fn rotation_undetermined(report: &serde_json::Value) -> bool {
+    let verdicts = verdicts(report);
+    let key002 = ("\"KEY002\"".to_string(), "\"aws_kms_key.k\"".to_string());
+    let undetermined: Vec<(String, String)> =
+        serde_json::from_value(verdicts["undetermined"].clone()).unwrap();
+    let findings: Vec<(String, String)> =
+        serde_json::from_value(verdicts["findings"].clone()).unwrap();
+    undetermined.contains(&key002) && !findings.contains(&key002)
+}
+
+/// Terraform's numbers have arbitrary precision; `terraform show -json` writes 1e400 as 401
+/// digits. Such a number is read as unknown, with a note naming it and its place, in a plan
+/// file and in a `.tf` file; where no number belongs it is refused as a number.
+#[test]
+fn numbers_too_large_for_a_float_are_unknown() {
+    let scratch = Scratch::new("huge-numbers");
+    let digits = format!("1{}", "0".repeat(400));
+
+    let text = plan_with_rotation_period(&digits);
+    let plan = scratch.file("plan.json", &text);
+    let report = report_of(&scratch, "plan", scan(&plan));
+    assert!(rotation_undetermined(&report), "{report:#}");
+    let column = 1 + text.lines().nth(2).unwrap().find(&digits).unwrap();
+    let note = format!(
+        "{}:3:{column}: the number 100000000000000000000000... (401 characters) in \
+         `planned_values.root_module.resources[0].values.rotation_period_in_days` is too large \
+         for a 64-bit float; it was read as unknown",
+        plan.display()
+    );
+    assert!(notes(&report).contains(&note), "{:#?}", notes(&report));
+
+    let negative = scratch.file("negative.json", plan_with_rotation_period("-1.5e999"));
+    let report = report_of(&scratch, "negative", scan(&negative));
+    assert!(rotation_undetermined(&report), "{report:#}");
+    assert!(notes(&report)
+        .iter()
+        .any(|note| note.contains("the number -1.5e999 in")));
+
+    let source = "resource \"aws_kms_key\" \"k\" {\n  enable_key_rotation     = true\n  \
+                  rotation_period_in_days = 1e400\n  description             = \"1e400\"\n}\n";
+    let dir = scratch.tf("tf", source);
+    let report = report_of(&scratch, "tf", scan(&dir));
+    assert!(rotation_undetermined(&report), "{report:#}");
+    let note = format!(
+        "{}:3:29: the number 1e400 is too large for a 64-bit float; it was read as unknown",
+        dir.join("main.tf").display()
+    );
+    assert_eq!(
+        notes(&report)
+            .iter()
+            .filter(|n| n.contains("1e400"))
+            .collect::<Vec<_>>(),
+        [&note]
+    );
+
+    let mut cases = Vec::new();
+    let path = scratch.file(
+        "address-too-large.json",
+        plan_with_resource(
+            "{\"address\": 1e400, \"mode\": \"managed\", \"type\": \"t\", \"name\": \"n\"}",
+        ),
+    );
+    cases.push(
+        Case::new(
+            "address-too-large",
+            scan(&path),
+            &path,
+            Place::Field("planned_values.root_module.resources[0].address"),
+        )
+        .saying("invalid type: number `1e400` (too large for a 64-bit float), expected a string"),
+    );
+    // Each number read as unknown is kept for its note: past a thousand the plan is refused.
+    let many = vec!["1e400"; 1001].join(", ");
+    let path = scratch.file(
+        "too-many-too-large.json",
+        plan_with_resource(&format!(
+            "{{\"address\": \"a.b\", \"mode\": \"managed\", \"type\": \"a\", \"name\": \"b\", \
+             \"values\": {{\"list\": [{many}]}}}}"
+        )),
+    );
+    cases.push(
+        Case::new("too-many-too-large", scan(&path), &path, Place::SomeLine)
+            .saying("more than 1000 numbers too large for a 64-bit float"),
+    );
     assert_all_refused(&cases);
 }

@@ -13,6 +13,7 @@
 //! Plans carry no source lines, so resources have no [`Location`](crate::model::Location):
 //! findings point at the plan file itself.
 
+mod numbers;
 mod references;
 mod schema;
 mod stream;
@@ -22,6 +23,7 @@ use crate::error::{json_message, InputError};
 use crate::files::{wide_encoding, UTF8_BOM};
 use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
 use crate::value::Value;
+use numbers::{NumberGuard, Replaced, Replacements};
 use references::{module_address, module_steps, ModuleConfig, Resolver};
 /// Taking addresses apart, for matching suppressions to resource instances.
 pub(crate) use references::{split_traversal, Step};
@@ -131,39 +133,31 @@ fn check_start(name: &Path, head: &[u8]) -> Result<(), InputError> {
     }
 }
 
-/// Reads a plan from what `open` gives, past a byte order mark; `open` is called again to
-/// describe an error.
+/// Reads a plan from what `open` gives, past a byte order mark. Read once as it streams, and
+/// again only when something is wrong: to name the field at fault, or, when it holds numbers
+/// too large for a float, through a [`NumberGuard`] that takes them as unknown.
 fn load_from<'a>(
     path: &Path,
     open: impl Fn() -> Result<Box<dyn Read + 'a>, InputError>,
 ) -> Result<Project, InputError> {
-    let open = || {
-        open()
-            .and_then(|raw| Start::open(path, raw))
-            .map(|start| BufReader::with_capacity(READ_BUFFER, start))
-    };
+    let open = || open().and_then(|raw| Start::open(path, raw));
     let mut gathered = Gathered::default();
-    let mut deserializer = serde_json::Deserializer::from_reader(open()?);
-    let parsed = PlanSeed {
-        gathered: &mut gathered,
-    }
-    .deserialize(&mut deserializer)
-    .and_then(|()| deserializer.end());
-    if let Err(error) = parsed {
-        return Err(parse_error(path, error, || {
-            // Read again, slowly, only to name the field that is wrong.
-            let reader = open().ok()?;
-            let mut deserializer = serde_json::Deserializer::from_reader(reader);
-            let mut track = serde_path_to_error::Track::new();
-            let traced = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
-            let mut scratch = Gathered::default();
-            let failed = PlanSeed {
-                gathered: &mut scratch,
-            }
-            .deserialize(traced)
-            .is_err();
-            failed.then(|| track.path().to_string())
-        }));
+    let mut replaced = Replacements::default();
+    if let Err(error) = gather(Box::new(open()?), &mut gathered) {
+        if !is_out_of_range(&error) {
+            return Err(parse_error(path, error, &replaced, || {
+                field_at_fault(open().ok()?, false)
+            }));
+        }
+        let (guard, found) = NumberGuard::new(open()?);
+        gathered = Gathered::default();
+        let guarded = gather(Box::new(guard), &mut gathered);
+        replaced = found.take();
+        if let Err(error) = guarded {
+            return Err(parse_error(path, error, &replaced, || {
+                field_at_fault(open().ok()?, true)
+            }));
+        }
     }
 
     let format_version = check_is_plan(path, &gathered)?;
@@ -178,6 +172,7 @@ fn load_from<'a>(
             path.display()
         ));
     }
+    project.notes.extend(number_notes(path, &replaced.list));
 
     let configuration = gathered.configuration.take().unwrap_or_default();
     let providers = providers(&configuration);
@@ -193,6 +188,73 @@ fn load_from<'a>(
         .map(|instance| assembler.resource(instance))
         .collect();
     Ok(project)
+}
+
+/// One pass of the JSON reader over a plan, gathering what the model needs.
+fn gather(reader: Box<dyn Read + '_>, gathered: &mut Gathered) -> Result<(), serde_json::Error> {
+    let reader = BufReader::with_capacity(READ_BUFFER, reader);
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    PlanSeed { gathered }
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end())
+}
+
+/// The JSON path of the field a failed read stopped in, found by reading the plan again,
+/// slowly.
+fn field_at_fault(start: Start, guarded: bool) -> Option<String> {
+    let reader: Box<dyn Read> = if guarded {
+        Box::new(NumberGuard::new(start).0)
+    } else {
+        Box::new(start)
+    };
+    let mut deserializer =
+        serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_BUFFER, reader));
+    let mut track = serde_path_to_error::Track::new();
+    let traced = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
+    let mut scratch = Gathered::default();
+    let failed = PlanSeed {
+        gathered: &mut scratch,
+    }
+    .deserialize(traced)
+    .is_err();
+    failed.then(|| track.path().to_string())
+}
+
+/// serde_json's refusal of a number too large for a float.
+fn is_out_of_range(error: &serde_json::Error) -> bool {
+    error.classify() == serde_json::error::Category::Syntax
+        && bare_message(error).starts_with("number out of range")
+}
+
+/// One note per number read as unknown, the first few by place, the rest counted.
+fn number_notes(path: &Path, replaced: &[Replaced]) -> Vec<String> {
+    const LISTED: usize = 5;
+    let mut notes: Vec<String> = replaced
+        .iter()
+        .take(LISTED)
+        .map(|number| {
+            let within = match number.path.as_str() {
+                "" => String::new(),
+                field => format!(" in `{}`", shorten(field)),
+            };
+            format!(
+                "{}:{}:{}: the number {}{within} is too large for a 64-bit float; it was read \
+                 as unknown",
+                path.display(),
+                number.line,
+                number.column,
+                number.text
+            )
+        })
+        .collect();
+    if replaced.len() > LISTED {
+        notes.push(format!(
+            "{}: {} more numbers too large for a 64-bit float were read as unknown",
+            path.display(),
+            replaced.len() - LISTED
+        ));
+    }
+    notes
 }
 
 /// Refuses JSON that is not plan output, saying what was expected. Returns the format version.
@@ -227,6 +289,7 @@ fn providers(configuration: &Configuration) -> HashMap<String, ProviderRef> {
             .map(|region| match region.get("constant_value") {
                 Some(serde_json::Value::String(name)) => Value::String(name.clone()),
                 Some(serde_json::Value::Null) | None => Value::Unknown,
+                Some(other) if numbers::is_marker_json(other) => Value::Unknown,
                 Some(other) => Value::from(other),
             });
         let reference = ProviderRef {
@@ -358,18 +421,20 @@ fn module_of(address: &str) -> String {
 }
 
 /// Describes a failure to read the plan: broken JSON, a field of the wrong type, too deep.
-/// `field` names the field to blame, at some cost; it is asked only where it helps.
+/// `field` names the field to blame, at some cost; it is asked only where it helps. `replaced`
+/// lists the numbers a [`NumberGuard`] replaced, to place the error in the plan as written.
 fn parse_error(
     path: &Path,
     error: serde_json::Error,
+    replaced: &Replacements,
     field: impl FnOnce() -> Option<String>,
 ) -> InputError {
     use serde_json::error::Category;
 
+    let (column, number) = replaced.original(error.line().max(1) as u64, column_of(&error).into());
     let located = |message: String| {
-        let line = u32::try_from(error.line().max(1)).unwrap_or(u32::MAX);
-        let column = u32::try_from(error.column().max(1)).unwrap_or(u32::MAX);
-        InputError::new(path, message).at(line, column)
+        let column = u32::try_from(column).unwrap_or(u32::MAX);
+        InputError::new(path, message).at(line_of(&error), column)
     };
     let within = |field: Option<String>| match field {
         Some(field) if !field.is_empty() && field != "." => format!("in `{}`: ", shorten(&field)),
@@ -389,14 +454,54 @@ fn parse_error(
             "{}values nested deeper than a Terraform plan has; expected at most 128 levels",
             within(field())
         )),
+        Category::Syntax if is_out_of_range(&error) => {
+            located(if replaced.list.len() >= numbers::MAX_REPLACED {
+                format!(
+                "more than {} numbers too large for a 64-bit float; expected at most {}, which \
+                 are read as unknown",
+                numbers::MAX_REPLACED,
+                numbers::MAX_REPLACED
+            )
+            } else {
+                format!(
+                "a number of thousands of digits too large for a 64-bit float; expected one of \
+                 at most {} characters, which is read as unknown",
+                numbers::MAX_NUMBER_TEXT
+            )
+            })
+        }
         Category::Syntax => located(format!("not valid JSON: {}", json_message(&error))),
-        Category::Data => match within(field()) {
-            at if at.is_empty() => {
-                located(format!("not a Terraform plan: {}", bare_message(&error)))
+        Category::Data => {
+            let message = match number {
+                Some(number) => too_large_where_none_belongs(&number.text, &bare_message(&error)),
+                None => bare_message(&error),
+            };
+            match within(field()) {
+                at if at.is_empty() => located(format!("not a Terraform plan: {message}")),
+                at => located(format!("{at}{message}")),
             }
-            at => located(format!("{at}{}", bare_message(&error))),
-        },
+        }
     }
+}
+
+/// A type error at a number too large for a float, which the reader saw as the marker that
+/// replaced it: said of the number.
+fn too_large_where_none_belongs(number: &str, message: &str) -> String {
+    match message.find("expected") {
+        Some(at) => format!(
+            "invalid type: number `{number}` (too large for a 64-bit float), {}",
+            &message[at..]
+        ),
+        None => format!("the number `{number}` is too large for a 64-bit float: {message}"),
+    }
+}
+
+fn line_of(error: &serde_json::Error) -> u32 {
+    u32::try_from(error.line().max(1)).unwrap_or(u32::MAX)
+}
+
+fn column_of(error: &serde_json::Error) -> u32 {
+    u32::try_from(error.column().max(1)).unwrap_or(u32::MAX)
 }
 
 /// serde_json's own limit, kept so that no input can exhaust the stack.
