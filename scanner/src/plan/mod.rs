@@ -31,7 +31,7 @@ use schema::{Configuration, IndexKey};
 use serde::de::DeserializeSeed;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 use stream::{Gathered, Instance, PlanSeed};
 
@@ -42,6 +42,23 @@ const KNOWN_FORMAT_MAJOR: &[&str] = &["0", "1"];
 /// Bytes read from the file at a time.
 const READ_BUFFER: usize = 1 << 16;
 
+/// The most read from a pipe or standard input. A file's size bounds what is read from it; a
+/// pipe may never end, and what the loader keeps grows with what it reads. About 75,000
+/// resources; larger plans are scanned from a file.
+pub const MAX_STREAMED_BYTES: u64 = 256 << 20;
+
+/// How a plan read from standard input is named in errors and findings.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// What to do with the binary plan that `terraform plan -out` writes, which people scan by
+/// mistake.
+pub const BINARY_PLAN_HINT: &str = "this looks like a binary plan from `terraform plan -out`: \
+                                    convert it with `terraform show -json PLANFILE > plan.json` \
+                                    and scan plan.json";
+
+/// The first bytes of a zip archive, the format of Terraform's binary plan files.
+pub const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
 /// True for a file the CLI should hand to [`load`]: JSON, by its name. Cheap: nothing is read.
 pub fn looks_like_plan(path: &Path) -> bool {
     path.extension()
@@ -51,32 +68,80 @@ pub fn looks_like_plan(path: &Path) -> bool {
 
 /// Reads a plan written by `terraform show -json PLANFILE`.
 pub fn load(path: &Path) -> Result<Project, InputError> {
-    load_from(path, || {
+    let open = || {
         File::open(path)
             .map(|file| Box::new(file) as Box<dyn Read>)
             .map_err(|error| InputError::new(path, format!("cannot read the plan: {error}")))
-    })
+    };
+    load_from(path, Source::Reopen(&open))
 }
 
 /// Reads a plan held in memory; `source` names it in errors and findings.
 pub fn load_slice(source: &Path, bytes: &[u8]) -> Result<Project, InputError> {
-    load_from(source, || Ok(Box::new(bytes) as Box<dyn Read>))
+    let open = || Ok(Box::new(bytes) as Box<dyn Read>);
+    load_from(source, Source::Reopen(&open))
+}
+
+/// Reads a plan from a file opened already, such as standard input redirected from a file, from
+/// where the file stands; read again from there when needed, as [`load`] reads a file again.
+pub fn load_open_file(name: &Path, file: File) -> Result<Project, InputError> {
+    let cannot = |error: io::Error| InputError::new(name, format!("cannot read the plan: {error}"));
+    let start = (&file).stream_position().map_err(cannot)?;
+    let open = || {
+        let mut copy = file.try_clone().map_err(cannot)?;
+        copy.seek(io::SeekFrom::Start(start)).map_err(cannot)?;
+        Ok(Box::new(copy) as Box<dyn Read>)
+    };
+    load_from(name, Source::Reopen(&open))
+}
+
+/// Reads a plan from a pipe or standard input, once, as it arrives; `name` names it in errors
+/// and findings. Input that does not start as plan JSON is refused from its first bytes, and
+/// at most [`MAX_STREAMED_BYTES`] are read.
+pub fn load_stream<'a>(name: &Path, reader: impl Read + 'a) -> Result<Project, InputError> {
+    load_from(name, Source::Stream(Some(Box::new(reader))))
+}
+
+/// Where a plan's bytes come from. A file or bytes in memory can be read again, to name the
+/// field at fault in an error or to take numbers too large for a float; a pipe only once.
+enum Source<'a> {
+    Reopen(&'a dyn Fn() -> Result<Box<dyn Read + 'a>, InputError>),
+    Stream(Option<Box<dyn Read + 'a>>),
+}
+
+impl<'a> Source<'a> {
+    /// The plan's bytes from the start, or `None` when a stream was read already.
+    fn open(&mut self, name: &Path) -> Option<Result<Start<'a>, InputError>> {
+        let (raw, limit) = match self {
+            Source::Reopen(open) => (open(), None),
+            Source::Stream(reader) => (Ok(reader.take()?), Some(MAX_STREAMED_BYTES)),
+        };
+        Some(raw.and_then(|raw| Start::open(name, raw, limit)))
+    }
 }
 
 /// A plan's bytes past a byte order mark: the few read to judge how the plan starts, then the
-/// rest as it comes.
+/// rest as it comes, up to `limit` bytes.
 struct Start<'a> {
     head: Vec<u8>,
     head_at: usize,
     rest: Box<dyn Read + 'a>,
+    read: u64,
+    limit: Option<u64>,
 }
 
-/// Bytes read to judge how a plan starts: enough for a byte order mark.
+/// Bytes read to judge how a plan starts: enough for a byte order mark or a zip header.
 const HEAD_BYTES: usize = 4;
 
 impl<'a> Start<'a> {
-    /// Reads the first bytes and refuses what is not UTF-8, naming what it is.
-    fn open(name: &Path, mut raw: Box<dyn Read + 'a>) -> Result<Start<'a>, InputError> {
+    /// Reads the first bytes and refuses what is not UTF-8 JSON, naming what it is. A stream,
+    /// which can be read only once, must start as plan JSON does; a file that does not is
+    /// described by the JSON reader.
+    fn open(
+        name: &Path,
+        mut raw: Box<dyn Read + 'a>,
+        limit: Option<u64>,
+    ) -> Result<Start<'a>, InputError> {
         let mut head = [0; HEAD_BYTES];
         let mut filled = 0;
         while filled < HEAD_BYTES {
@@ -93,13 +158,15 @@ impl<'a> Start<'a> {
             }
         }
         let head = &head[..filled];
-        check_start(name, head)?;
+        check_start(name, head, limit.is_some())?;
 
         let json = head.strip_prefix(UTF8_BOM).unwrap_or(head);
         Ok(Start {
             head: json.to_vec(),
             head_at: 0,
             rest: raw,
+            read: filled as u64,
+            limit,
         })
     }
 }
@@ -112,50 +179,90 @@ impl Read for Start<'_> {
             self.head_at += count;
             return Ok(count);
         }
-        self.rest.read(buf)
+
+        let count = self.rest.read(buf)?;
+        self.read += count as u64;
+        match self.limit {
+            Some(limit) if self.read > limit => Err(io::Error::other(format!(
+                "it goes on past {} MiB, the most read from a pipe or standard input; expected \
+                 a smaller plan there (write a larger one to a file and scan the file)",
+                limit >> 20
+            ))),
+            _ => Ok(count),
+        }
     }
 }
 
-/// Refuses a plan whose first bytes say it is no UTF-8 text.
-fn check_start(name: &Path, head: &[u8]) -> Result<(), InputError> {
-    match wide_encoding(head) {
-        Some(encoding) => Err(InputError::new(
-            name,
-            format!(
-                "the plan is {encoding} text; expected a plan as UTF-8 JSON: in PowerShell, \
-                 whose `>` writes UTF-16, write it with `terraform show -json PLANFILE | \
-                 Set-Content -Encoding utf8 plan.json` (or `| Out-File -Encoding utf8 \
-                 plan.json`)"
-            ),
-        )
-        .at(1, 1)),
-        None => Ok(()),
+/// Refuses a plan whose first bytes say it is no UTF-8 JSON.
+fn check_start(name: &Path, head: &[u8], stream: bool) -> Result<(), InputError> {
+    let refuse = |message: String| Err(InputError::new(name, message).at(1, 1));
+    if let Some(encoding) = wide_encoding(head) {
+        return refuse(format!(
+            "the plan is {encoding} text; expected a plan as UTF-8 JSON: in PowerShell, whose \
+             `>` writes UTF-16, write it with `terraform show -json PLANFILE | Set-Content \
+             -Encoding utf8 plan.json` (or `| Out-File -Encoding utf8 plan.json`)"
+        ));
+    }
+    if head.starts_with(ZIP_MAGIC) {
+        return refuse(format!(
+            "not JSON; expected the output of `terraform show -json PLANFILE`: \
+             {BINARY_PLAN_HINT}"
+        ));
+    }
+    if !stream {
+        return Ok(());
+    }
+
+    // Plan JSON starts with `{`. What else comes down a pipe is refused before it is read on:
+    // it may never end (`/dev/zero`), and it cannot be read again to be judged otherwise.
+    let json = head.strip_prefix(UTF8_BOM).unwrap_or(head);
+    let expected = "expected the output of `terraform show -json PLANFILE`, which starts with \
+                    `{` (a pipe or standard input is read only as a plan; to scan Terraform \
+                    source, name its directory or .tf file)";
+    match json.first() {
+        None => refuse(format!("nothing to read; {expected}")),
+        Some(b'{' | b' ' | b'\t' | b'\r' | b'\n') => Ok(()),
+        Some(&byte) => {
+            let shown = if byte.is_ascii_graphic() {
+                format!("`{}`", char::from(byte))
+            } else {
+                format!("the byte 0x{byte:02X}")
+            };
+            refuse(format!(
+                "not a Terraform plan: it starts with {shown}; {expected}"
+            ))
+        }
     }
 }
 
-/// Reads a plan from what `open` gives, past a byte order mark. Read once as it streams, and
-/// again only when something is wrong: to name the field at fault, or, when it holds numbers
-/// too large for a float, through a [`NumberGuard`] that takes them as unknown.
-fn load_from<'a>(
-    path: &Path,
-    open: impl Fn() -> Result<Box<dyn Read + 'a>, InputError>,
-) -> Result<Project, InputError> {
-    let open = || open().and_then(|raw| Start::open(path, raw));
+/// Reads a plan from `source`. Read once as it streams; a file is read again only when
+/// something is wrong: to name the field at fault, or, when it holds numbers too large for a
+/// float, to read it through a [`NumberGuard`] that takes them as unknown.
+fn load_from(path: &Path, mut source: Source) -> Result<Project, InputError> {
+    let Some(first) = source.open(path) else {
+        return Err(InputError::new(
+            path,
+            "cannot read the plan: nothing to read",
+        ));
+    };
     let mut gathered = Gathered::default();
     let mut replaced = Replacements::default();
-    if let Err(error) = gather(Box::new(open()?), &mut gathered) {
+    if let Err(error) = gather(Box::new(first?), &mut gathered) {
         if !is_out_of_range(&error) {
             return Err(parse_error(path, error, &replaced, || {
-                field_at_fault(open().ok()?, false)
+                field_at_fault(&mut source, path, false)
             }));
         }
-        let (guard, found) = NumberGuard::new(open()?);
+        let Some(again) = source.open(path) else {
+            return Err(out_of_range_in_stream(path, &error));
+        };
+        let (guard, found) = NumberGuard::new(again?);
         gathered = Gathered::default();
         let guarded = gather(Box::new(guard), &mut gathered);
         replaced = found.take();
         if let Err(error) = guarded {
             return Err(parse_error(path, error, &replaced, || {
-                field_at_fault(open().ok()?, true)
+                field_at_fault(&mut source, path, true)
             }));
         }
     }
@@ -200,12 +307,11 @@ fn gather(reader: Box<dyn Read + '_>, gathered: &mut Gathered) -> Result<(), ser
 }
 
 /// The JSON path of the field a failed read stopped in, found by reading the plan again,
-/// slowly.
-fn field_at_fault(start: Start, guarded: bool) -> Option<String> {
-    let reader: Box<dyn Read> = if guarded {
-        Box::new(NumberGuard::new(start).0)
-    } else {
-        Box::new(start)
+/// slowly; `None` for a stream, which cannot be read again.
+fn field_at_fault(source: &mut Source, path: &Path, guarded: bool) -> Option<String> {
+    let reader: Box<dyn Read> = match source.open(path)?.ok()? {
+        start if guarded => Box::new(NumberGuard::new(start).0),
+        start => Box::new(start),
     };
     let mut deserializer =
         serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_BUFFER, reader));
@@ -224,6 +330,17 @@ fn field_at_fault(start: Start, guarded: bool) -> Option<String> {
 fn is_out_of_range(error: &serde_json::Error) -> bool {
     error.classify() == serde_json::error::Category::Syntax
         && bare_message(error).starts_with("number out of range")
+}
+
+/// A number too large for a float in a plan that cannot be read again to take it as unknown.
+fn out_of_range_in_stream(path: &Path, error: &serde_json::Error) -> InputError {
+    InputError::new(
+        path,
+        "a number too large for a 64-bit float; such numbers are read as unknown by reading the \
+         plan a second time, which a pipe does not allow: expected a plan file here \
+         (`terraform show -json PLANFILE > plan.json`, then scan plan.json)",
+    )
+    .at(line_of(error), column_of(error))
 }
 
 /// One note per number read as unknown, the first few by place, the rest counted.

@@ -21,6 +21,10 @@
 //! unknown ([`is_marker`]), and every field that expects a string, a number, an object or a
 //! list of something else refuses it, as it refused the number; the error then names the
 //! number ([`Replacements::original`]).
+//!
+//! Known shortcoming: a pipe cannot be read a second time, so a plan read from a pipe or
+//! standard input that holds such a number where a value is read is refused, with how to scan
+//! it from a file instead.
 
 use std::cell::RefCell;
 use std::io::{self, Read};
