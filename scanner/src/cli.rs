@@ -52,7 +52,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Scan Terraform directories, .tf files or plan JSON files.
+    /// Scan Terraform directories, .tf files or plan JSON files (`-` for standard input).
     #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
     /// Write a HIPAA Security Rule report: per standard, the rules, their counts, the findings
@@ -121,6 +121,8 @@ const SCAN_HELP: &str = "Examples:
   hipaa scan infra/ --var env=prod --var-file prod.tfvars
   hipaa scan plan.json --format json --severity high
   hipaa scan plan.json --source infra/          # apply infra/'s hipaa:ignore comments
+  terraform show -json plan.tfplan | hipaa scan -   # a plan on standard input
+  hipaa scan <(terraform show -json plan.tfplan)    # a plan through a pipe (bash, zsh)
   hipaa scan . --policy licensing.tf --format junit --output hipaa.xml
   hipaa scan . --write-baseline hipaa-baseline.json
   hipaa scan . --baseline hipaa-baseline.json --no-inline-suppressions
@@ -149,7 +151,9 @@ count), 1 when something was, 2 for usage or input errors.";
 #[derive(Args, Debug)]
 struct InputArgs {
     /// Directories of .tf files, single .tf files, or `terraform show -json` plan files. A
-    /// directory without .tf files stands for every configuration below it.
+    /// directory without .tf files stands for every configuration below it. `-` reads a plan
+    /// from standard input; a pipe, such as `<(terraform show -json plan.tfplan)`, is read as
+    /// a plan too.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
 
@@ -387,7 +391,11 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
     let output_options = OutputOptions {
         color,
         base_dir: std::env::current_dir().unwrap_or_default(),
-        inputs: request.paths.clone(),
+        inputs: request
+            .paths
+            .iter()
+            .map(|p| workflow::input_name(p))
+            .collect(),
     };
     write_report(&report, format, &output_options, args.output.as_deref())?;
 
@@ -403,7 +411,15 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
 fn prepare(input: &InputArgs) -> Result<(ScanRequest, Settings), String> {
     let config_file = match &input.config {
         Some(file) => Some(file.clone()),
-        None => input.paths.first().and_then(|first| settings::find(first)),
+        // Standard input and pipes live nowhere: their settings are the working directory's.
+        None => input.paths.first().and_then(|first| {
+            let start = if workflow::is_stream(first) {
+                Path::new(".")
+            } else {
+                first
+            };
+            settings::find(start)
+        }),
     };
     let settings = match &config_file {
         Some(file) => settings::read(file).map_err(|e| e.to_string())?,
@@ -458,12 +474,16 @@ fn report(args: ReportArgs) -> Result<u8, String> {
     let inputs: Vec<String> = request
         .paths
         .iter()
-        .map(|p| p.display().to_string())
+        .map(|p| workflow::input_name(p).display().to_string())
         .collect();
     let output_options = OutputOptions {
         color: false,
         base_dir: std::env::current_dir().unwrap_or_default(),
-        inputs: request.paths.clone(),
+        inputs: request
+            .paths
+            .iter()
+            .map(|p| workflow::input_name(p))
+            .collect(),
     };
     let input = ReportInput {
         scan: &scan,

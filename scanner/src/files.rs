@@ -29,13 +29,24 @@ pub fn read_regular(path: &Path, display: &Path, expected: &str) -> Result<Vec<u
     std::fs::read(path).map_err(|err| refuse(format!("cannot read the file: {err}")))
 }
 
-/// [`read_regular`] as UTF-8 text; bytes that are not UTF-8 are an error naming the file.
+/// [`read_regular`] as UTF-8 text, without the byte order mark some editors write first; bytes
+/// that are not UTF-8 are an error naming the file.
 pub fn read_regular_text(
     path: &Path,
     display: &Path,
     expected: &str,
 ) -> Result<String, InputError> {
-    let bytes = read_regular(path, display, expected)?;
+    let mut bytes = read_regular(path, display, expected)?;
+    if let Some(encoding) = wide_encoding(&bytes) {
+        return Err(InputError::new(
+            display,
+            format!("the file is {encoding} text; expected {expected} in UTF-8"),
+        )
+        .at(1, 1));
+    }
+    if bytes.starts_with(UTF8_BOM) {
+        bytes.drain(..UTF8_BOM.len());
+    }
     String::from_utf8(bytes).map_err(|err| {
         InputError::new(
             display,
@@ -47,9 +58,58 @@ pub fn read_regular_text(
     })
 }
 
+/// The byte order mark that Windows editors and PowerShell 7 write at the start of UTF-8 text.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The UTF-16 or UTF-32 encoding that text starting with these bytes is in, if it is in one
+/// (Windows PowerShell 5 writes UTF-16LE with `>`). Told by the byte order mark, or else by the
+/// zero bytes that ASCII characters have in those encodings: `{"` is `7B 00 22 00` in UTF-16LE.
+/// UTF-8 text has no zero byte in its first two, nor does any text Terraform reads.
+pub fn wide_encoding(start: &[u8]) -> Option<&'static str> {
+    match start {
+        [0xFF, 0xFE, 0, 0, ..] => Some("UTF-32 (little-endian)"),
+        [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32 (big-endian)"),
+        [0xFF, 0xFE, ..] => Some("UTF-16 (little-endian)"),
+        [0xFE, 0xFF, ..] => Some("UTF-16 (big-endian)"),
+        [first, 0, 0, 0, ..] if *first != 0 => Some("UTF-32 (little-endian)"),
+        [0, 0, 0, last, ..] if *last != 0 => Some("UTF-32 (big-endian)"),
+        [first, 0, ..] if *first != 0 => Some("UTF-16 (little-endian)"),
+        [0, second, ..] if *second != 0 => Some("UTF-16 (big-endian)"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wide_encodings_are_told_with_and_without_a_byte_order_mark() {
+        let text = "{\"a\": 1}";
+        let utf16le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let utf16be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let utf32le: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        let with_bom = |bom: &[u8], rest: &[u8]| [bom, rest].concat();
+
+        let little16 = Some("UTF-16 (little-endian)");
+        let big16 = Some("UTF-16 (big-endian)");
+        assert_eq!(wide_encoding(&utf16le), little16);
+        assert_eq!(wide_encoding(&with_bom(b"\xFF\xFE", &utf16le)), little16);
+        assert_eq!(wide_encoding(&utf16be), big16);
+        assert_eq!(wide_encoding(&with_bom(b"\xFE\xFF", &utf16be)), big16);
+        assert_eq!(wide_encoding(&utf32le), Some("UTF-32 (little-endian)"));
+        assert_eq!(
+            wide_encoding(&with_bom(b"\xFF\xFE\x00\x00", &utf32le)),
+            Some("UTF-32 (little-endian)")
+        );
+
+        for utf8 in [text.as_bytes(), b"\xEF\xBB\xBF{", "é".as_bytes(), b"{", b""] {
+            assert_eq!(wide_encoding(utf8), None, "{utf8:?}");
+        }
+    }
 
     #[test]
     fn devices_and_directories_are_refused_before_reading() {

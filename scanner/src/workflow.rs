@@ -16,7 +16,7 @@ use crate::model::Project;
 use crate::plan;
 use crate::suppress::{self, Baseline, SuppressionComment, Suppressions};
 use std::collections::HashSet;
-use std::io;
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
 /// How deep below a named directory configurations are looked for.
@@ -150,20 +150,62 @@ fn free_in_background(project: Project) {
         .spawn(move || drop(project));
 }
 
-/// Picks the loader by what the path is: a plan JSON file, a .tf file or a directory.
+/// The path that stands for standard input, from which a plan is read.
+pub const STDIN_PATH: &str = "-";
+
+/// True for a path read once, as a stream: `-` (standard input) or a named pipe, such as the
+/// `/dev/fd/63` that `hipaa scan <(terraform show -json plan.tfplan)` names.
+pub fn is_stream(path: &Path) -> bool {
+    path.as_os_str() == STDIN_PATH
+        || (std::fs::metadata(path).is_ok_and(|m| is_pipe(&m))
+            && path.extension().is_none_or(|ext| ext != "tf"))
+}
+
+/// A path to scan as reports name it: standard input by [`plan::STDIN_NAME`], as errors do.
+pub fn input_name(path: &Path) -> PathBuf {
+    if path.as_os_str() == STDIN_PATH {
+        PathBuf::from(plan::STDIN_NAME)
+    } else {
+        path.to_path_buf()
+    }
+}
+
+#[cfg(unix)]
+fn is_pipe(metadata: &std::fs::Metadata) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(&metadata.file_type())
+}
+
+#[cfg(not(unix))]
+fn is_pipe(_: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// Picks the loader by what the path is: a plan JSON file, a .tf file or a directory by its
+/// name; standard input or a pipe, which can be read only once, is a plan, judged from its
+/// first bytes by [`plan::load_stream`]. A named pipe met inside a directory, or named as a
+/// `.tf` file, is another matter: the configuration loader refuses it without opening it, as
+/// opening it would wait for a writer that may never come.
 pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
+    if path.as_os_str() == STDIN_PATH {
+        return load_stdin();
+    }
     let metadata = std::fs::metadata(path)
         .map_err(|e| InputError::new(path, format!("cannot read: {}", describe_io(&e))))?;
+    let is_tf = path.extension().is_some_and(|ext| ext == "tf");
+    if is_pipe(&metadata) && !is_tf {
+        let pipe = std::fs::File::open(path)
+            .map_err(|e| InputError::new(path, format!("cannot read: {}", describe_io(&e))))?;
+        return plan::load_stream(path, pipe);
+    }
     if metadata.is_file() && plan::looks_like_plan(path) {
         return plan::load(path);
     }
-    if metadata.is_file() && path.extension().is_none_or(|ext| ext != "tf") {
+    if metadata.is_file() && !is_tf {
         // `terraform plan -out` writes a zip archive, which people pass here by mistake.
-        let hint = if starts_with(path, ZIP_MAGIC) {
-            "; this looks like a binary plan from `terraform plan -out`: convert it with \
-             `terraform show -json PLANFILE > plan.json` and scan plan.json"
+        let hint = if starts_with(path, plan::ZIP_MAGIC) {
+            format!("; {}", plan::BINARY_PLAN_HINT)
         } else {
-            ""
+            String::new()
         };
         return Err(InputError::new(
             path,
@@ -173,11 +215,49 @@ pub fn load(path: &Path, options: &HclOptions) -> Result<Project, InputError> {
             ),
         ));
     }
+    if !metadata.is_file() && !metadata.is_dir() && !is_tf {
+        return Err(InputError::new(
+            path,
+            format!("not a file, directory or pipe (a device or socket); {EXPECTED_PATH}"),
+        ));
+    }
     hcl::load(path, options)
 }
 
-/// The first bytes of a zip archive, the format of Terraform's binary plan files.
-const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+/// What a path to scan should be.
+const EXPECTED_PATH: &str = "expected a directory of .tf files, a .tf file, a plan .json file, \
+                             a pipe carrying a plan, or `-` for a plan on standard input";
+
+/// A plan on standard input: piped, or redirected from a file, which is read as a file is.
+fn load_stdin() -> Result<Project, InputError> {
+    let name = Path::new(plan::STDIN_NAME);
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        return Err(InputError::new(
+            name,
+            "standard input is a terminal; expected a plan piped in, as in `terraform show \
+             -json plan.tfplan | hipaa scan -`",
+        ));
+    }
+    if let Some(file) = stdin_file() {
+        return plan::load_open_file(name, file);
+    }
+    plan::load_stream(name, stdin.lock())
+}
+
+/// Standard input as a file of its own, when it is a regular file (`hipaa scan - < plan.json`).
+#[cfg(unix)]
+fn stdin_file() -> Option<std::fs::File> {
+    use std::os::fd::AsFd;
+    let descriptor = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let file = std::fs::File::from(descriptor);
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
+#[cfg(not(unix))]
+fn stdin_file() -> Option<std::fs::File> {
+    None
+}
 
 /// Whether a file begins with these bytes; false when it cannot be read.
 fn starts_with(path: &Path, magic: &[u8]) -> bool {
@@ -194,7 +274,7 @@ fn describe_io(error: &io::Error) -> String {
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => error.to_string(),
     };
-    format!("{why}; expected a readable directory of .tf files, .tf file or plan .json file")
+    format!("{why}; {EXPECTED_PATH}")
 }
 
 /// The configurations the paths stand for, each once, in the order named.
@@ -202,6 +282,12 @@ pub fn configurations(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut seen = HashSet::new();
     let mut units = Vec::new();
     for path in paths {
+        if path.as_os_str() == STDIN_PATH {
+            if seen.insert(path.clone()) {
+                units.push(path.clone());
+            }
+            continue;
+        }
         let metadata = std::fs::metadata(path)
             .map_err(|e| InputError::new(path, format!("cannot read: {}", describe_io(&e))))?;
         let found = if metadata.is_dir() && !has_tf_files(path) {

@@ -233,7 +233,7 @@ impl ModuleConfig {
         Ok(config)
     }
 
-    fn add_file(&mut self, file: SourceFile, body: Body) -> Result<(), InputError> {
+    fn add_file(&mut self, mut file: SourceFile, body: Body) -> Result<(), InputError> {
         // Terraform takes only blocks at the top of a file; an argument there is most often a
         // block whose `{` was forgotten, and dropping it would scan less than was written.
         if let Some(argument) = body.attributes().next() {
@@ -341,6 +341,7 @@ impl ModuleConfig {
                 _ => {}
             }
         }
+        self.notes.append(&mut file.notes);
         self.files.push(file);
         Ok(())
     }

@@ -8,7 +8,7 @@
 
 use super::functions;
 use super::meter::{self, Exceeded};
-use super::source::original_object_key;
+use super::source::{is_number_too_large, original_object_key};
 use super::val::{Kind, Refs, Val, MAX_CHOICES, MAX_STRING_BYTES};
 use crate::model::{InstanceKey, Mode, Reference};
 use hcl_edit::expr::{
@@ -218,6 +218,9 @@ impl<'a> Evaluator<'a> {
             Expression::StringTemplate(template) => self.eval_template(template),
             Expression::HeredocTemplate(heredoc) => self.eval_template(&heredoc.template),
             Expression::Parenthesis(inner) => self.eval(inner.inner()),
+            // A number too large for a float, which the parser could not take (see
+            // `source::parse_text`).
+            Expression::Variable(name) if is_number_too_large(name.as_str()) => Val::unknown(),
             Expression::Variable(name) => self.binding(name.as_str()).unwrap_or_else(Val::error),
             Expression::Conditional(conditional) => self.eval_conditional(conditional),
             Expression::FuncCall(call) => self.eval_call(call),

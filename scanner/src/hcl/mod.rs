@@ -22,6 +22,8 @@
 //!   value for `var.create`) gives one instance without a key, and a note.
 //! - A reference through a whole collection of instances (`for_each = aws_s3_bucket.all`,
 //!   then `each.value.id`) names each instance but not the attribute read from it.
+//! - A number too large for a 64-bit float (`1e400`) is unknown, with a note, in `.tf` and
+//!   `.tfvars` files and `--var` values; in a `.tfvars.json` file it is refused.
 //!
 //! [`Resource`]: crate::model::Resource
 

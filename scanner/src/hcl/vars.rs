@@ -8,7 +8,7 @@
 use super::config::{ModuleConfig, VariableDecl};
 use super::eval::{EmptyScope, Evaluator, Shared};
 use super::refs::{not_constant, CONSTANT_EXPECTED};
-use super::source::{display_join, parse_file, read_text};
+use super::source::{display_join, is_too_large_number, parse_file, read_text, shown_number};
 use super::types::{convert, misfit};
 use super::val::Val;
 use super::HclOptions;
@@ -173,6 +173,9 @@ fn read_values_file(
         return Ok(values.into_iter().map(|(k, v)| (k, (v, 1))).collect());
     }
     let (file, body) = parse_file(path, display)?;
+    for note in &file.notes {
+        shared.note(note.clone());
+    }
     let mut values = HashMap::new();
     for structure in body.iter() {
         match structure {
@@ -246,6 +249,13 @@ fn read_json_values(path: &Path, display: &Path) -> Result<HashMap<String, Val>,
 fn cli_value(text: &str, literal: bool, shared: &Shared) -> Result<Val, String> {
     if literal {
         return Ok(Val::string(text));
+    }
+    if is_too_large_number(text.trim()) {
+        shared.note(format!(
+            "--var: the number {} is too large for a 64-bit float; it was read as unknown",
+            shown_number(text.trim())
+        ));
+        return Ok(Val::unknown());
     }
     let expr = hcl_edit::parser::parse_expr(text)
         .map_err(|_| "is not an expression Terraform can read".to_string())?;

@@ -295,12 +295,14 @@ pub(crate) fn place_of(finding: &Finding, options: &OutputOptions) -> Option<Pla
 }
 
 /// The input a finding without a source location came from: the first input that is a JSON
-/// file, else the first input. With several plans among the inputs this names the first one;
-/// findings do not say which plan they came from.
+/// file or standard input, else the first input. With several plans among the inputs this
+/// names the first one; findings do not say which plan they came from.
 pub(crate) fn plan_input(options: &OutputOptions) -> Option<&Path> {
     let is_json = |path: &&PathBuf| {
-        path.extension()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
+        path.as_os_str() == crate::plan::STDIN_NAME
+            || path
+                .extension()
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
     };
     options
         .inputs

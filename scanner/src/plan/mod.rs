@@ -8,31 +8,33 @@
 //!
 //! The file is read in one pass and never held whole: the values kept are built as they pass
 //! and the rest is skipped (see [`stream`]). A regular file is parsed through a memory map
-//! whose passed pages are handed back as it goes, anything else as a stream ([`mapped`]), so
+//! whose passed pages are handed back as it goes ([`mapped`]), anything else as a stream, so
 //! loading costs about the memory of the resources loaded.
 //!
 //! Plans carry no source lines, so resources have no [`Location`](crate::model::Location):
 //! findings point at the plan file itself.
 
 mod mapped;
+mod numbers;
 mod references;
 mod schema;
 mod stream;
 mod values;
 
 use crate::error::{json_message, InputError};
+use crate::files::{wide_encoding, UTF8_BOM};
 use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
 use crate::value::Value;
 use mapped::{DropBehind, Mapping};
+use numbers::{NumberGuard, Replaced, Replacements};
 use references::{module_address, module_steps, ModuleConfig, Resolver};
 /// Taking addresses apart, for matching suppressions to resource instances.
 pub(crate) use references::{split_traversal, Step};
 use schema::{Configuration, IndexKey};
 use serde::de::DeserializeSeed;
-use serde_json::de::IoRead;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 use std::rc::Rc;
 use stream::{Gathered, Instance, PlanSeed};
@@ -44,6 +46,23 @@ const KNOWN_FORMAT_MAJOR: &[&str] = &["0", "1"];
 /// Bytes read from the file at a time.
 const READ_BUFFER: usize = 1 << 16;
 
+/// The most read from a pipe or standard input. A file's size bounds what is read from it; a
+/// pipe may never end, and what the loader keeps grows with what it reads. About 75,000
+/// resources; larger plans are scanned from a file.
+pub const MAX_STREAMED_BYTES: u64 = 256 << 20;
+
+/// How a plan read from standard input is named in errors and findings.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// What to do with the binary plan that `terraform plan -out` writes, which people scan by
+/// mistake.
+pub const BINARY_PLAN_HINT: &str = "this looks like a binary plan from `terraform plan -out`: \
+                                    convert it with `terraform show -json PLANFILE > plan.json` \
+                                    and scan plan.json";
+
+/// The first bytes of a zip archive, the format of Terraform's binary plan files.
+pub const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
 /// True for a file the CLI should hand to [`load`]: JSON, by its name. Cheap: nothing is read.
 pub fn looks_like_plan(path: &Path) -> bool {
     path.extension()
@@ -51,71 +70,231 @@ pub fn looks_like_plan(path: &Path) -> bool {
         .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
 }
 
-/// Reads a plan written by `terraform show -json PLANFILE`: through a memory map when it is a
-/// regular file (see [`mapped`]), else streamed.
+/// Reads a plan written by `terraform show -json PLANFILE` from a file: through a memory map
+/// when it is a regular file (see [`mapped`]), else as a stream.
 pub fn load(path: &Path) -> Result<Project, InputError> {
     let cannot_read =
-        |error: std::io::Error| InputError::new(path, format!("cannot read the plan: {error}"));
+        |error: io::Error| InputError::new(path, format!("cannot read the plan: {error}"));
     let file = File::open(path).map_err(cannot_read)?;
     let metadata = file.metadata().map_err(cannot_read)?;
     let len = usize::try_from(metadata.len()).unwrap_or(usize::MAX);
     if metadata.is_file() && len > 0 {
         if let Ok(mapping) = Mapping::open(&file, len, path) {
-            let mapping = Rc::new(mapping);
-            let drop_behind = DropBehind::new(mapping.clone());
-            return load_from(
-                path,
-                || Ok(serde_json::de::SliceRead::new(mapping.bytes())),
-                Some(drop_behind),
-            );
+            return load_from(path, Source::Mapped(Rc::new(mapping)));
         }
     }
-    load_from(
-        path,
-        || {
-            File::open(path)
-                .map(|file| IoRead::new(BufReader::with_capacity(READ_BUFFER, file)))
-                .map_err(cannot_read)
-        },
-        None,
-    )
+    let open = || {
+        File::open(path)
+            .map(|file| Box::new(file) as Box<dyn Read>)
+            .map_err(cannot_read)
+    };
+    load_from(path, Source::Reopen(&open))
 }
 
 /// Reads a plan held in memory; `source` names it in errors and findings.
 pub fn load_slice(source: &Path, bytes: &[u8]) -> Result<Project, InputError> {
-    load_from(source, || Ok(serde_json::de::SliceRead::new(bytes)), None)
+    let open = || Ok(Box::new(bytes) as Box<dyn Read>);
+    load_from(source, Source::Reopen(&open))
 }
 
-/// Reads a plan from what `open` gives, which is called again to describe an error.
-fn load_from<'de, R: serde_json::de::Read<'de>>(
-    path: &Path,
-    open: impl Fn() -> Result<R, InputError>,
-    drop_behind: Option<DropBehind>,
-) -> Result<Project, InputError> {
-    let mut gathered = Gathered::default();
-    gathered.drop_behind = drop_behind;
-    let mut deserializer = serde_json::Deserializer::new(open()?);
-    let parsed = PlanSeed {
-        gathered: &mut gathered,
-    }
-    .deserialize(&mut deserializer)
-    .and_then(|()| deserializer.end());
-    gathered.drop_behind = None;
-    if let Err(error) = parsed {
-        return Err(parse_error(path, error, || {
-            // Read again, slowly, only to name the field that is wrong.
-            let reader = open().ok()?;
-            let mut deserializer = serde_json::Deserializer::new(reader);
-            let mut track = serde_path_to_error::Track::new();
-            let traced = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
-            let mut scratch = Gathered::default();
-            let failed = PlanSeed {
-                gathered: &mut scratch,
+/// Reads a plan from a file opened already, such as standard input redirected from a file, from
+/// where the file stands; read again from there when needed, as [`load`] reads a file again.
+pub fn load_open_file(name: &Path, file: File) -> Result<Project, InputError> {
+    let cannot = |error: io::Error| InputError::new(name, format!("cannot read the plan: {error}"));
+    let start = (&file).stream_position().map_err(cannot)?;
+    let open = || {
+        let mut copy = file.try_clone().map_err(cannot)?;
+        copy.seek(io::SeekFrom::Start(start)).map_err(cannot)?;
+        Ok(Box::new(copy) as Box<dyn Read>)
+    };
+    load_from(name, Source::Reopen(&open))
+}
+
+/// Reads a plan from a pipe or standard input, once, as it arrives; `name` names it in errors
+/// and findings. Input that does not start as plan JSON is refused from its first bytes, and
+/// at most [`MAX_STREAMED_BYTES`] are read.
+pub fn load_stream<'a>(name: &Path, reader: impl Read + 'a) -> Result<Project, InputError> {
+    load_from(name, Source::Stream(Some(Box::new(reader))))
+}
+
+/// Where a plan's bytes come from. A file or bytes in memory can be read again, to name the
+/// field at fault in an error or to take numbers too large for a float; a pipe only once.
+enum Source<'a> {
+    Reopen(&'a dyn Fn() -> Result<Box<dyn Read + 'a>, InputError>),
+    Stream(Option<Box<dyn Read + 'a>>),
+    /// A regular file mapped into memory: parsed as a slice, read again as a stream.
+    Mapped(Rc<Mapping>),
+}
+
+impl<'a> Source<'a> {
+    /// The plan's bytes from the start, or `None` when a stream was read already.
+    fn open(&mut self, name: &Path) -> Option<Result<Start<'a>, InputError>> {
+        let (raw, limit) = match self {
+            Source::Reopen(open) => (open(), None),
+            Source::Stream(reader) => (Ok(reader.take()?), Some(MAX_STREAMED_BYTES)),
+            Source::Mapped(mapping) => {
+                let reader: Box<dyn Read + 'a> = Box::new(MappedReader {
+                    mapping: mapping.clone(),
+                    at: 0,
+                });
+                (Ok(reader), None)
             }
-            .deserialize(traced)
-            .is_err();
-            failed.then(|| track.path().to_string())
-        }));
+        };
+        Some(raw.and_then(|raw| Start::open(name, raw, limit)))
+    }
+}
+
+/// A plan's bytes past a byte order mark: the few read to judge how the plan starts, then the
+/// rest as it comes, up to `limit` bytes.
+struct Start<'a> {
+    head: Vec<u8>,
+    head_at: usize,
+    rest: Box<dyn Read + 'a>,
+    read: u64,
+    limit: Option<u64>,
+}
+
+/// Bytes read to judge how a plan starts: enough for a byte order mark or a zip header.
+const HEAD_BYTES: usize = 4;
+
+impl<'a> Start<'a> {
+    /// Reads the first bytes and refuses what is not UTF-8 JSON, naming what it is. A stream,
+    /// which can be read only once, must start as plan JSON does; a file that does not is
+    /// described by the JSON reader.
+    fn open(
+        name: &Path,
+        mut raw: Box<dyn Read + 'a>,
+        limit: Option<u64>,
+    ) -> Result<Start<'a>, InputError> {
+        let mut head = [0; HEAD_BYTES];
+        let mut filled = 0;
+        while filled < HEAD_BYTES {
+            match raw.read(&mut head[filled..]) {
+                Ok(0) => break,
+                Ok(count) => filled += count,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    return Err(InputError::new(
+                        name,
+                        format!("cannot read the plan: {error}"),
+                    ))
+                }
+            }
+        }
+        let head = &head[..filled];
+        check_start(name, head, limit.is_some())?;
+
+        let json = head.strip_prefix(UTF8_BOM).unwrap_or(head);
+        Ok(Start {
+            head: json.to_vec(),
+            head_at: 0,
+            rest: raw,
+            read: filled as u64,
+            limit,
+        })
+    }
+}
+
+impl Read for Start<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.head_at < self.head.len() {
+            let count = buf.len().min(self.head.len() - self.head_at);
+            buf[..count].copy_from_slice(&self.head[self.head_at..self.head_at + count]);
+            self.head_at += count;
+            return Ok(count);
+        }
+
+        let count = self.rest.read(buf)?;
+        self.read += count as u64;
+        match self.limit {
+            Some(limit) if self.read > limit => Err(io::Error::other(format!(
+                "it goes on past {} MiB, the most read from a pipe or standard input; expected \
+                 a smaller plan there (write a larger one to a file and scan the file)",
+                limit >> 20
+            ))),
+            _ => Ok(count),
+        }
+    }
+}
+
+/// Refuses a plan whose first bytes say it is no UTF-8 JSON.
+fn check_start(name: &Path, head: &[u8], stream: bool) -> Result<(), InputError> {
+    let refuse = |message: String| Err(InputError::new(name, message).at(1, 1));
+    if let Some(encoding) = wide_encoding(head) {
+        return refuse(format!(
+            "the plan is {encoding} text; expected a plan as UTF-8 JSON: in PowerShell, whose \
+             `>` writes UTF-16, write it with `terraform show -json PLANFILE | Set-Content \
+             -Encoding utf8 plan.json` (or `| Out-File -Encoding utf8 plan.json`)"
+        ));
+    }
+    if head.starts_with(ZIP_MAGIC) {
+        return refuse(format!(
+            "not JSON; expected the output of `terraform show -json PLANFILE`: \
+             {BINARY_PLAN_HINT}"
+        ));
+    }
+    if !stream {
+        return Ok(());
+    }
+
+    // Plan JSON starts with `{`. What else comes down a pipe is refused before it is read on:
+    // it may never end (`/dev/zero`), and it cannot be read again to be judged otherwise.
+    let json = head.strip_prefix(UTF8_BOM).unwrap_or(head);
+    let expected = "expected the output of `terraform show -json PLANFILE`, which starts with \
+                    `{` (a pipe or standard input is read only as a plan; to scan Terraform \
+                    source, name its directory or .tf file)";
+    match json.first() {
+        None => refuse(format!("nothing to read; {expected}")),
+        Some(b'{' | b' ' | b'\t' | b'\r' | b'\n') => Ok(()),
+        Some(&byte) => {
+            let shown = if byte.is_ascii_graphic() {
+                format!("`{}`", char::from(byte))
+            } else {
+                format!("the byte 0x{byte:02X}")
+            };
+            refuse(format!(
+                "not a Terraform plan: it starts with {shown}; {expected}"
+            ))
+        }
+    }
+}
+
+/// Reads a plan from `source`. Read once as it streams; a file is read again only when
+/// something is wrong: to name the field at fault, or, when it holds numbers too large for a
+/// float, to read it through a [`NumberGuard`] that takes them as unknown.
+fn load_from(path: &Path, mut source: Source) -> Result<Project, InputError> {
+    let mut gathered = Gathered::default();
+    let mut replaced = Replacements::default();
+    let first = match &source {
+        Source::Mapped(mapping) => gather_mapped(path, mapping, &mut gathered)?,
+        _ => {
+            let Some(first) = source.open(path) else {
+                return Err(InputError::new(
+                    path,
+                    "cannot read the plan: nothing to read",
+                ));
+            };
+            gather(Box::new(first?), &mut gathered)
+        }
+    };
+    if let Err(error) = first {
+        if !is_out_of_range(&error) {
+            return Err(parse_error(path, error, &replaced, || {
+                field_at_fault(&mut source, path, false)
+            }));
+        }
+        let Some(again) = source.open(path) else {
+            return Err(out_of_range_in_stream(path, &error));
+        };
+        let (guard, found) = NumberGuard::new(again?);
+        gathered = Gathered::default();
+        let guarded = gather(Box::new(guard), &mut gathered);
+        replaced = found.take();
+        if let Err(error) = guarded {
+            return Err(parse_error(path, error, &replaced, || {
+                field_at_fault(&mut source, path, true)
+            }));
+        }
     }
 
     let format_version = check_is_plan(path, &gathered)?;
@@ -130,6 +309,7 @@ fn load_from<'de, R: serde_json::de::Read<'de>>(
             path.display()
         ));
     }
+    project.notes.extend(number_notes(path, &replaced.list));
 
     let configuration = gathered.configuration.take().unwrap_or_default();
     let providers = providers(&configuration);
@@ -145,6 +325,121 @@ fn load_from<'de, R: serde_json::de::Read<'de>>(
         .map(|instance| assembler.resource(instance))
         .collect();
     Ok(project)
+}
+
+/// One pass of the JSON reader over a mapped plan, handing back the pages it has passed.
+fn gather_mapped(
+    path: &Path,
+    mapping: &Rc<Mapping>,
+    gathered: &mut Gathered,
+) -> Result<Result<(), serde_json::Error>, InputError> {
+    let bytes = mapping.bytes();
+    check_start(path, &bytes[..bytes.len().min(HEAD_BYTES)], false)?;
+    let json = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+
+    gathered.drop_behind = Some(DropBehind::new(mapping.clone()));
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let parsed = PlanSeed {
+        gathered: &mut *gathered,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|()| deserializer.end());
+    gathered.drop_behind = None;
+    Ok(parsed)
+}
+
+/// A mapped plan read as a stream, for the slower second reads that describe an error or take
+/// numbers too large for a float.
+struct MappedReader {
+    mapping: Rc<Mapping>,
+    at: usize,
+}
+
+impl Read for MappedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = &self.mapping.bytes()[self.at..];
+        let count = buf.len().min(rest.len());
+        buf[..count].copy_from_slice(&rest[..count]);
+        self.at += count;
+        Ok(count)
+    }
+}
+
+/// One pass of the JSON reader over a plan, gathering what the model needs.
+fn gather(reader: Box<dyn Read + '_>, gathered: &mut Gathered) -> Result<(), serde_json::Error> {
+    let reader = BufReader::with_capacity(READ_BUFFER, reader);
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    PlanSeed { gathered }
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end())
+}
+
+/// The JSON path of the field a failed read stopped in, found by reading the plan again,
+/// slowly; `None` for a stream, which cannot be read again.
+fn field_at_fault(source: &mut Source, path: &Path, guarded: bool) -> Option<String> {
+    let reader: Box<dyn Read> = match source.open(path)?.ok()? {
+        start if guarded => Box::new(NumberGuard::new(start).0),
+        start => Box::new(start),
+    };
+    let mut deserializer =
+        serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_BUFFER, reader));
+    let mut track = serde_path_to_error::Track::new();
+    let traced = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
+    let mut scratch = Gathered::default();
+    let failed = PlanSeed {
+        gathered: &mut scratch,
+    }
+    .deserialize(traced)
+    .is_err();
+    failed.then(|| track.path().to_string())
+}
+
+/// serde_json's refusal of a number too large for a float.
+fn is_out_of_range(error: &serde_json::Error) -> bool {
+    error.classify() == serde_json::error::Category::Syntax
+        && bare_message(error).starts_with("number out of range")
+}
+
+/// A number too large for a float in a plan that cannot be read again to take it as unknown.
+fn out_of_range_in_stream(path: &Path, error: &serde_json::Error) -> InputError {
+    InputError::new(
+        path,
+        "a number too large for a 64-bit float; such numbers are read as unknown by reading the \
+         plan a second time, which a pipe does not allow: expected a plan file here \
+         (`terraform show -json PLANFILE > plan.json`, then scan plan.json)",
+    )
+    .at(line_of(error), column_of(error))
+}
+
+/// One note per number read as unknown, the first few by place, the rest counted.
+fn number_notes(path: &Path, replaced: &[Replaced]) -> Vec<String> {
+    const LISTED: usize = 5;
+    let mut notes: Vec<String> = replaced
+        .iter()
+        .take(LISTED)
+        .map(|number| {
+            let within = match number.path.as_str() {
+                "" => String::new(),
+                field => format!(" in `{}`", shorten(field)),
+            };
+            format!(
+                "{}:{}:{}: the number {}{within} is too large for a 64-bit float; it was read \
+                 as unknown",
+                path.display(),
+                number.line,
+                number.column,
+                number.text
+            )
+        })
+        .collect();
+    if replaced.len() > LISTED {
+        notes.push(format!(
+            "{}: {} more numbers too large for a 64-bit float were read as unknown",
+            path.display(),
+            replaced.len() - LISTED
+        ));
+    }
+    notes
 }
 
 /// Refuses JSON that is not plan output, saying what was expected. Returns the format version.
@@ -179,6 +474,7 @@ fn providers(configuration: &Configuration) -> HashMap<String, ProviderRef> {
             .map(|region| match region.get("constant_value") {
                 Some(serde_json::Value::String(name)) => Value::String(name.clone()),
                 Some(serde_json::Value::Null) | None => Value::Unknown,
+                Some(other) if numbers::is_marker_json(other) => Value::Unknown,
                 Some(other) => Value::from(other),
             });
         let reference = ProviderRef {
@@ -310,18 +606,20 @@ fn module_of(address: &str) -> String {
 }
 
 /// Describes a failure to read the plan: broken JSON, a field of the wrong type, too deep.
-/// `field` names the field to blame, at some cost; it is asked only where it helps.
+/// `field` names the field to blame, at some cost; it is asked only where it helps. `replaced`
+/// lists the numbers a [`NumberGuard`] replaced, to place the error in the plan as written.
 fn parse_error(
     path: &Path,
     error: serde_json::Error,
+    replaced: &Replacements,
     field: impl FnOnce() -> Option<String>,
 ) -> InputError {
     use serde_json::error::Category;
 
+    let (column, number) = replaced.original(error.line().max(1) as u64, column_of(&error).into());
     let located = |message: String| {
-        let line = u32::try_from(error.line().max(1)).unwrap_or(u32::MAX);
-        let column = u32::try_from(error.column().max(1)).unwrap_or(u32::MAX);
-        InputError::new(path, message).at(line, column)
+        let column = u32::try_from(column).unwrap_or(u32::MAX);
+        InputError::new(path, message).at(line_of(&error), column)
     };
     let within = |field: Option<String>| match field {
         Some(field) if !field.is_empty() && field != "." => format!("in `{}`: ", shorten(&field)),
@@ -341,14 +639,54 @@ fn parse_error(
             "{}values nested deeper than a Terraform plan has; expected at most 128 levels",
             within(field())
         )),
+        Category::Syntax if is_out_of_range(&error) => {
+            located(if replaced.list.len() >= numbers::MAX_REPLACED {
+                format!(
+                "more than {} numbers too large for a 64-bit float; expected at most {}, which \
+                 are read as unknown",
+                numbers::MAX_REPLACED,
+                numbers::MAX_REPLACED
+            )
+            } else {
+                format!(
+                "a number of thousands of digits too large for a 64-bit float; expected one of \
+                 at most {} characters, which is read as unknown",
+                numbers::MAX_NUMBER_TEXT
+            )
+            })
+        }
         Category::Syntax => located(format!("not valid JSON: {}", json_message(&error))),
-        Category::Data => match within(field()) {
-            at if at.is_empty() => {
-                located(format!("not a Terraform plan: {}", bare_message(&error)))
+        Category::Data => {
+            let message = match number {
+                Some(number) => too_large_where_none_belongs(&number.text, &bare_message(&error)),
+                None => bare_message(&error),
+            };
+            match within(field()) {
+                at if at.is_empty() => located(format!("not a Terraform plan: {message}")),
+                at => located(format!("{at}{message}")),
             }
-            at => located(format!("{at}{}", bare_message(&error))),
-        },
+        }
     }
+}
+
+/// A type error at a number too large for a float, which the reader saw as the marker that
+/// replaced it: said of the number.
+fn too_large_where_none_belongs(number: &str, message: &str) -> String {
+    match message.find("expected") {
+        Some(at) => format!(
+            "invalid type: number `{number}` (too large for a 64-bit float), {}",
+            &message[at..]
+        ),
+        None => format!("the number `{number}` is too large for a 64-bit float: {message}"),
+    }
+}
+
+fn line_of(error: &serde_json::Error) -> u32 {
+    u32::try_from(error.line().max(1)).unwrap_or(u32::MAX)
+}
+
+fn column_of(error: &serde_json::Error) -> u32 {
+    u32::try_from(error.column().max(1)).unwrap_or(u32::MAX)
 }
 
 /// serde_json's own limit, kept so that no input can exhaust the stack.

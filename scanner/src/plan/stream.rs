@@ -190,7 +190,9 @@ impl<'de> Visitor<'de> for PlanSeed<'_> {
         let gathered = self.gathered;
         while let Some(key) = map.next_key::<Field>()? {
             match key {
-                Field::FormatVersion => gathered.format_version = Some(map.next_value()?),
+                Field::FormatVersion => {
+                    gathered.format_version = Some(map.next_value::<FormatVersion>()?.0)
+                }
                 Field::PlannedValues => {
                     gathered.has_planned_values = true;
                     map.next_value_seed(StateValuesSeed {
@@ -218,6 +220,44 @@ impl<'de> Visitor<'de> for PlanSeed<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `format_version`: a version such as "1.2". Anything else is refused where it stands, saying
+/// what was found there.
+struct FormatVersion(String);
+
+impl<'de> de::Deserialize<'de> for FormatVersion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<FormatVersion, D::Error> {
+        deserializer.deserialize_str(FormatVersionVisitor)
+    }
+}
+
+struct FormatVersionVisitor;
+
+impl Visitor<'_> for FormatVersionVisitor {
+    type Value = FormatVersion;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string with a plan format version such as \"1.2\"")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<FormatVersion, E> {
+        let is_version = text
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        if is_version {
+            return Ok(FormatVersion(text.to_string()));
+        }
+        const SHOWN_CHARS: usize = 40;
+        let long;
+        let found = if text.chars().count() > SHOWN_CHARS {
+            long = format!("a string of {} characters", text.chars().count());
+            de::Unexpected::Other(&long)
+        } else {
+            de::Unexpected::Str(text)
+        };
+        Err(E::invalid_value(found, &self))
     }
 }
 

@@ -200,6 +200,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(PlanValue(item)) = seq.next_element()? {
             items.push(item);
         }
+        if super::numbers::is_marker(&items) {
+            return Ok(Value::Unknown);
+        }
         Ok(Value::List(items))
     }
 
