@@ -700,15 +700,15 @@ fn count_and_for_each_terraform_rejects() {
             line(2),
         )
         .saying("a set holding a number"),
-        // Terraform's own range() stops at 1024 values; the scanner's limit is higher but
-        // still far below ten million, and is reached without building the collection.
+        // The scanner's limit on elements is far below ten million, and is reached without
+        // building the collection.
         tf_case(
             s,
             "for-each-huge-collection",
             &bucket_with("for_each = toset([for i in range(10000000) : tostring(i)])"),
             line(2),
         )
-        .saying("larger than the scanner evaluates"),
+        .saying("more than 1,048,576 elements"),
         tf_case(s, "count-negative", &bucket_with("count = -1"), line(2)).saying(whole_number),
         tf_case(s, "count-fraction", &bucket_with("count = 1.5"), line(2)).saying(whole_number),
         tf_case(s, "count-text", &bucket_with("count = \"many\""), line(2)).saying(whole_number),
@@ -1962,6 +1962,20 @@ fn evaluation_past_the_load_limits_is_refused() {
     let text = "locals {\n  hundred = range(100)\n  million = range(1000000)\n  spin = [for i in \
                 local.million : i if length([for j in local.hundred : j if j < 0]) > 0]\n}\n";
     cases.push(tf_case(s, "steps-building-nothing", text, line(4)).saying("evaluation steps"));
+
+    // Strings doubled past the longest allowed, by templates or by functions.
+    let text = doubling_strings("  s15 = \"${local.s14}${local.s14}\"\n");
+    cases.push(tf_case(s, "template-past-16-mib", &text, line(17)).saying("16 MiB"));
+    let text = "locals {\n  wide = format(\"%999999999s\", \"x\")\n}\n";
+    cases.push(tf_case(s, "format-width-past-16-mib", text, line(2)).saying("16 MiB"));
+    let text = "locals {\n  many = range(100000000)\n}\n";
+    cases.push(tf_case(s, "range-past-the-elements", text, line(2)).saying("1,048,576"));
+
+    // A set of 300,000 names: too many instances, refused at once rather than after the
+    // minutes that comparing every pair of names took.
+    let text = "resource \"aws_ebs_volume\" \"v\" {\n  for_each = toset([for i in range(300000) \
+                : tostring(i)])\n}\n";
+    cases.push(tf_case(s, "toset-of-300000-names", text, line(2)).saying("100000"));
 
     // Three blocks of 70,000 instances each.
     let buckets: String = (0..3)

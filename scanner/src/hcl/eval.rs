@@ -868,7 +868,8 @@ fn join_parts(parts: Vec<Val>) -> Val {
                 Some(piece) if text.len() + piece.len() <= MAX_STRING_BYTES => {
                     text.push_str(&piece)
                 }
-                _ => return Val::error(),
+                Some(_) => return Val::past_limit(Exceeded::StringBytes),
+                None => return Val::error(),
             }
         }
         Val::string(text)

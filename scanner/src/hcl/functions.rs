@@ -6,19 +6,16 @@
 //! guesses what a function it does not implement would return.
 
 use super::eval::{blocked_like, lift, Shared};
-use super::meter;
+use super::meter::{self, Exceeded};
 use super::val::{format_number, Kind, Refs, Val, MAX_STRING_BYTES};
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The most elements a function may build (`range`, `chunklist`...), so that a configuration
 /// cannot make the scanner allocate without bound.
 const MAX_ELEMENTS: usize = 1 << 20;
-
-/// The widest field `format` pads to.
-const MAX_FORMAT_WIDTH: usize = 1024;
 
 /// Where the references of a result come from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -389,10 +386,15 @@ fn texts(items: &[Val]) -> Result<Vec<String>, Val> {
 
 fn limited(len: usize) -> Result<(), Val> {
     if len > MAX_ELEMENTS {
-        Err(Val::error())
+        Err(Val::past_limit(Exceeded::Elements))
     } else {
         Ok(())
     }
+}
+
+/// The error for a string that would be longer than the load allows.
+fn too_long() -> Result<Val, Val> {
+    Err(Val::past_limit(Exceeded::StringBytes))
 }
 
 // ----- collections -----
@@ -492,17 +494,70 @@ fn contains(args: &[Val]) -> Result<Val, Val> {
 
 /// Removes duplicates, keeping the first of each; needs every element known.
 fn dedup(items: Vec<Val>) -> Result<Vec<Val>, Val> {
+    // Equal values are found by a key that spells each one out, not by comparing every pair:
+    // `toset` over a hundred thousand names took minutes that way.
     let mut kept: Vec<Val> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(items.len());
     for item in items {
         if !item.is_wholly_known() {
             return Err(blocked_like(&item));
         }
-        match kept.iter_mut().find(|k| k.equals(&item) == Some(true)) {
-            Some(existing) => existing.refs = existing.refs.union(&item.refs),
-            None => kept.push(item),
+        let key = spelled(&item);
+        match seen.get(&key) {
+            Some(&i) => kept[i].refs = kept[i].refs.union(&item.refs),
+            None => {
+                seen.insert(key, kept.len());
+                kept.push(item);
+            }
         }
     }
     Ok(kept)
+}
+
+/// The key [`spell`] writes for a value.
+fn spelled(value: &Val) -> String {
+    let mut key = String::new();
+    spell(value, &mut key);
+    key
+}
+
+/// The keys of a set's members.
+fn spellings(set: &[Val]) -> HashSet<String> {
+    set.iter().map(spelled).collect()
+}
+
+/// Writes a key for a wholly known value that two values share exactly when they are equal:
+/// each part says its kind, and each string its length, so that no two spellings run together.
+fn spell(value: &Val, out: &mut String) {
+    use std::fmt::Write;
+    match &value.kind {
+        Kind::Null => out.push('z'),
+        Kind::Bool(b) => out.push(if *b { 't' } else { 'f' }),
+        // Adding zero makes -0 and 0 one key, as they are one number.
+        Kind::Number(n) => {
+            let _ = write!(out, "n{};", (n + 0.0).to_bits());
+        }
+        Kind::String(text) => {
+            let _ = write!(out, "s{}:{text}", text.len());
+        }
+        Kind::List(items) => {
+            out.push('[');
+            for item in items.iter() {
+                spell(item, out);
+            }
+            out.push(']');
+        }
+        Kind::Map(entries) => {
+            out.push('{');
+            for (key, item) in entries.iter() {
+                let _ = write!(out, "{}:{key}", key.len());
+                spell(item, out);
+            }
+            out.push('}');
+        }
+        // Not wholly known; `dedup` refuses these before asking.
+        Kind::Unknown | Kind::Sensitive | Kind::AnyOf(_) | Kind::Error => out.push('?'),
+    }
 }
 
 fn distinct(args: &[Val]) -> Result<Val, Val> {
@@ -622,6 +677,9 @@ fn range(args: &[Val]) -> Result<Val, Val> {
         };
     }
     let count = ((end - start) / step).ceil();
+    if count > MAX_ELEMENTS as f64 {
+        return Err(Val::past_limit(Exceeded::Elements));
+    }
     if !(0.0..=MAX_ELEMENTS as f64).contains(&count) {
         return Err(Val::error());
     }
@@ -658,16 +716,16 @@ fn setunion(args: &[Val]) -> Result<Val, Val> {
 fn setintersection(args: &[Val]) -> Result<Val, Val> {
     let mut kept = as_set(list(&args[0])?)?;
     for arg in &args[1..] {
-        let other = as_set(list(arg)?)?;
-        kept.retain(|item| other.iter().any(|o| o.equals(item) == Some(true)));
+        let other = spellings(&as_set(list(arg)?)?);
+        kept.retain(|item| other.contains(&spelled(item)));
     }
     Ok(Val::list(kept))
 }
 
 fn setsubtract(args: &[Val]) -> Result<Val, Val> {
     let mut kept = as_set(list(&args[0])?)?;
-    let removed = as_set(list(&args[1])?)?;
-    kept.retain(|item| !removed.iter().any(|r| r.equals(item) == Some(true)));
+    let removed = spellings(&as_set(list(&args[1])?)?);
+    kept.retain(|item| !removed.contains(&spelled(item)));
     Ok(Val::list(kept))
 }
 
@@ -862,13 +920,16 @@ fn extreme(args: &[Val], pick: fn(f64, f64) -> f64) -> Result<Val, Val> {
 
 fn indent(args: &[Val]) -> Result<Val, Val> {
     let spaces = integer(&args[0])?;
-    if !(0..=MAX_FORMAT_WIDTH as i64).contains(&spaces) {
+    if spaces > MAX_STRING_BYTES as i64 {
+        return too_long();
+    }
+    if spaces < 0 {
         return Err(Val::error());
     }
     let pad = format!("\n{}", " ".repeat(spaces as usize));
     let subject = text(&args[1])?;
     if subject.len() + subject.matches('\n').count() * pad.len() > MAX_STRING_BYTES {
-        return Err(Val::error());
+        return too_long();
     }
     Ok(Val::string(subject.replace('\n', &pad)))
 }
@@ -884,7 +945,7 @@ fn join(args: &[Val]) -> Result<Val, Val> {
         .map(|p| p.len() + separator.len())
         .sum::<usize>();
     if total > MAX_STRING_BYTES {
-        return Err(Val::error());
+        return too_long();
     }
     Ok(Val::string(pieces.join(&separator)))
 }
@@ -903,7 +964,7 @@ fn replace(args: &[Val]) -> Result<Val, Val> {
     let growth = replacement.len().saturating_sub(search.len());
     let longest = subject.len() + subject.matches(search.as_str()).count() * growth;
     if longest > MAX_STRING_BYTES {
-        return Err(Val::error());
+        return too_long();
     }
     Ok(Val::string(subject.replace(&search, &replacement)))
 }
@@ -1217,7 +1278,7 @@ fn format(args: &[Val]) -> Result<Val, Val> {
         let width = width.unwrap_or(0);
         let fill = width.saturating_sub(piece.chars().count());
         if out.len() + piece.len() + width > MAX_STRING_BYTES {
-            return Err(Val::error());
+            return too_long();
         }
         let numeric = matches!(verb, 'd' | 'f' | 'e' | 'g' | 'x' | 'X' | 'o' | 'b');
         if left {
@@ -1276,9 +1337,10 @@ fn read_number(chars: &mut std::iter::Peekable<std::str::Chars>) -> Result<Optio
     if digits.is_empty() {
         return Ok(None);
     }
+    // A width or precision past the longest string allowed cannot give a string that is.
     match digits.parse::<usize>() {
-        Ok(n) if n <= MAX_FORMAT_WIDTH => Ok(Some(n)),
-        _ => Err(Val::error()),
+        Ok(n) if n <= MAX_STRING_BYTES => Ok(Some(n)),
+        _ => Err(Val::past_limit(Exceeded::StringBytes)),
     }
 }
 
@@ -1521,6 +1583,23 @@ mod tests {
             run("distinct", vec![strings(&["b", "a", "b"])]),
             Value::List(vec!["b".into(), "a".into()])
         );
+        // Equal values of every kind are one; a number and its text are two, as are strings
+        // that would run together if their lengths were not spelled out.
+        let mixed = Val::list(vec![
+            Val::number(0.0),
+            Val::number(-0.0),
+            Val::string("0"),
+            Val::list(vec![Val::string("ab"), Val::string("c")]),
+            Val::list(vec![Val::string("a"), Val::string("bc")]),
+            Val::list(vec![Val::string("ab"), Val::string("c")]),
+            Val::map([("k".to_string(), Val::bool(true))].into_iter().collect()),
+            Val::map([("k".to_string(), Val::bool(true))].into_iter().collect()),
+            Val::null(),
+        ]);
+        let Value::List(kept) = run("distinct", vec![mixed]) else {
+            panic!("distinct gives a list");
+        };
+        assert_eq!(kept.len(), 6, "{kept:?}");
         assert_eq!(
             run(
                 "flatten",

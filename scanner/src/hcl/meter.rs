@@ -37,6 +37,8 @@ pub(crate) const MAX_TOTAL_INSTANCES: usize = 200_000;
 /// The limit a load went past.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exceeded {
+    StringBytes,
+    Elements,
     BuiltBytes,
     ValueBytes,
     FunctionInput,
@@ -48,6 +50,14 @@ impl Exceeded {
     /// What the configuration did, and what was expected instead.
     pub fn describe(self) -> &'static str {
         match self {
+            Exceeded::StringBytes => {
+                "the configuration builds a string longer than 16 MiB; expected strings of at \
+                 most 16 MiB"
+            }
+            Exceeded::Elements => {
+                "the configuration builds a collection of more than 1,048,576 elements; \
+                 expected at most 1,048,576"
+            }
             Exceeded::BuiltBytes => {
                 "the configuration builds more than 512 MiB of values (strings, lists, maps and \
                  blocks); expected at most 512 MiB in all"

@@ -395,6 +395,9 @@ impl Loader {
             )),
             (Some(count), None) => {
                 let value = Evaluator::new(frame, &self.shared).eval(&count.value);
+                if let Some(exceeded) = meter::exceeded() {
+                    return Err(refuse(count, format!("`count`: {}", exceeded.describe())));
+                }
                 count_instances(&value).map_err(|why| refuse(count, format!("`count` {why}")))
             }
             (None, Some(for_each)) => {
@@ -407,6 +410,10 @@ impl Loader {
                     }
                 }
                 let value = Evaluator::new(frame, &self.shared).eval(&for_each.value);
+                if let Some(exceeded) = meter::exceeded() {
+                    let message = format!("`for_each`: {}", exceeded.describe());
+                    return Err(refuse(for_each, message));
+                }
                 for_each_instances(&value)
                     .map_err(|why| refuse(for_each, format!("`for_each` {why}")))
             }
@@ -943,10 +950,9 @@ fn limit_error(config: &ModuleConfig, path: &str, node: Node, exceeded: Exceeded
 /// What `for_each` must be, as its errors say.
 const FOR_EACH_EXPECTED: &str = "expected a map, or a set of strings";
 
-/// What an argument Terraform rejects because of the scanner's limits or a failed expression
-/// evaluated to, for its error.
-const NOT_EVALUATED: &str = "is an expression Terraform rejects, or one building a value larger \
-                             than the scanner evaluates (1048576 elements, 16 MiB strings)";
+/// What an argument whose expression Terraform rejects evaluated to, for its error. (Values
+/// past the scanner's limits end the load with their own error; see `meter`.)
+const NOT_EVALUATED: &str = "is an expression Terraform rejects";
 
 /// The instances of a `count` value; an error says what is wrong with it, after "`count` ".
 fn count_instances(value: &Val) -> Result<Expansion, String> {

@@ -149,7 +149,7 @@ impl Val {
     pub fn string(s: impl Into<Rc<str>>) -> Val {
         let s = s.into();
         if s.len() > MAX_STRING_BYTES {
-            return Val::error();
+            return Val::past_limit(Exceeded::StringBytes);
         }
         if !meter::charge_built(s.len() as u64) {
             return Val::unknown();
@@ -160,6 +160,13 @@ impl Val {
             weight,
             ..Val::scalar(Kind::String(s))
         }
+    }
+
+    /// What stands for a value that would go past one of the load's limits: unknown, with the
+    /// limit recorded, so that the load ends in an error naming the declaration.
+    pub fn past_limit(why: Exceeded) -> Val {
+        meter::trip(why);
+        Val::unknown()
     }
 
     pub fn unknown() -> Val {
