@@ -372,6 +372,10 @@ fn scan(args: ScanArgs) -> Result<u8, String> {
         request.baseline = BaselineUse::Write(file.clone());
     }
     let outcome = workflow::run(&request).map_err(|e| e.to_string())?;
+    let read = &outcome.report.summary.files;
+    for destination in [args.output.as_deref(), args.write_baseline.as_deref()] {
+        refuse_overwriting_a_scanned_file(destination, read)?;
+    }
     if let Some(baseline) = &outcome.written_baseline {
         std::fs::write(&baseline.file, baseline.to_json()).map_err(|e| {
             format!(
@@ -541,6 +545,32 @@ fn access_review(args: AccessReviewArgs) -> Result<u8, String> {
         args.output.as_deref(),
     )?;
     Ok(EXIT_CLEAN)
+}
+
+/// Refuses to write over one of the files a scan read: `--output main.tf` would replace the
+/// configuration with its own report.
+fn refuse_overwriting_a_scanned_file(
+    destination: Option<&Path>,
+    read: &[String],
+) -> Result<(), String> {
+    let Some(destination) = destination else {
+        return Ok(());
+    };
+    // A file that does not exist yet cannot be one that was read.
+    let Ok(target) = std::fs::canonicalize(destination) else {
+        return Ok(());
+    };
+    let scanned = read
+        .iter()
+        .any(|file| std::fs::canonicalize(file).is_ok_and(|file| file == target));
+    if scanned {
+        return Err(format!(
+            "{}: this is a file the scan read; expected a path for the report or baseline \
+             that is not one of the scanned files",
+            destination.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Writes to a file, or to standard output when none is named.

@@ -2446,3 +2446,23 @@ fn plans_read_from_standard_input_and_pipes() {
     ];
     assert_all_refused(&cases);
 }
+
+/// A report or baseline written over a file the scan read would destroy the configuration;
+/// it is refused, and the file is left as it was.
+#[test]
+fn reports_are_not_written_over_scanned_files() {
+    let scratch = Scratch::new("overwrite");
+    let source = "resource \"aws_ebs_volume\" \"v\" {\n  encrypted = false\n}\n";
+    let dir = scratch.tf("config", source);
+    let main = dir.join("main.tf");
+
+    let cases: Vec<Case> = ["--output", "--write-baseline"]
+        .into_iter()
+        .map(|flag| {
+            let args = scan_with(&dir, &[flag, main.to_str().unwrap()]);
+            Case::new(flag, args, &main, Place::Whole).saying("a file the scan read")
+        })
+        .collect();
+    assert_all_refused(&cases);
+    assert_eq!(std::fs::read_to_string(&main).unwrap(), source);
+}
