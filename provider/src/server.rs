@@ -48,8 +48,11 @@ pub fn run() -> ExitCode {
         }
     };
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread serves everything. Each call takes microseconds and Terraform runs on the
+    // same cores, so worker threads would add only wake-ups and context switches (an eventfd
+    // write and futex calls per request). Ledger calls to S3 block this thread while they
+    // wait, but they already take turns on the ledger's lock.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
