@@ -292,7 +292,28 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
             ),
         });
     }
-    typed(raw, ty, &AttributePath::default())
+    typed(raw, ty, &Place::Root)
+}
+
+/// Where in the value being decoded an item sits, as a chain of borrowed steps up to the
+/// root. Building an [`AttributePath`] for every attribute would cost allocations on each call
+/// from Terraform; the chain costs none and becomes a path only when an item is refused.
+enum Place<'a> {
+    Root,
+    Attribute(&'a Place<'a>, &'a str),
+    Index(&'a Place<'a>, usize),
+    Key(&'a Place<'a>, &'a str),
+}
+
+impl Place<'_> {
+    fn path(&self) -> AttributePath {
+        match self {
+            Place::Root => AttributePath::default(),
+            Place::Attribute(parent, name) => parent.path().attribute(name),
+            Place::Index(parent, index) => parent.path().at_index(*index),
+            Place::Key(parent, key) => parent.path().at_key(key),
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -456,9 +477,9 @@ fn describe(raw: &Raw) -> &'static str {
     }
 }
 
-fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError> {
+fn typed(raw: Raw, ty: &Type, place: &Place) -> Result<Value, DecodeError> {
     let fail = |message: String| DecodeError {
-        path: path.clone(),
+        path: place.path(),
         message,
     };
     match (ty, raw) {
@@ -474,7 +495,7 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
             let json: serde_json::Value = serde_json::from_slice(&type_json)
                 .map_err(|e| fail(format!("dynamic type is not JSON: {e}")))?;
             let concrete = Type::from_json(&json).map_err(fail)?;
-            let value = typed(inner, &concrete, path)?;
+            let value = typed(inner, &concrete, place)?;
             Ok(Value::Dynamic(concrete, Box::new(value)))
         }
         (Type::Dynamic, other) => Err(fail(format!(
@@ -504,7 +525,7 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
         (Type::List(element) | Type::Set(element), Raw::Array(items)) => items
             .into_iter()
             .enumerate()
-            .map(|(index, item)| typed(item, element, &path.clone().at_index(index)))
+            .map(|(index, item)| typed(item, element, &Place::Index(place, index)))
             .collect::<Result<_, _>>()
             .map(Value::List),
         (Type::Tuple(elements), Raw::Array(items)) => {
@@ -519,7 +540,7 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
                 .into_iter()
                 .zip(elements)
                 .enumerate()
-                .map(|(index, (item, ty))| typed(item, ty, &path.clone().at_index(index)))
+                .map(|(index, (item, ty))| typed(item, ty, &Place::Index(place, index)))
                 .collect::<Result<_, _>>()
                 .map(Value::List)
         }
@@ -529,7 +550,7 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
                 let Raw::Str(key) = key else {
                     return Err(fail("map key is not a string".to_string()));
                 };
-                let value = typed(item, element, &path.clone().at_key(&key))?;
+                let value = typed(item, element, &Place::Key(place, &key))?;
                 map.insert(key, value);
             }
             Ok(Value::Map(map))
@@ -543,13 +564,15 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
                 let Some(attribute_type) = attributes.get(&name) else {
                     return Err(fail(format!("unexpected attribute {name:?}")));
                 };
-                let value = typed(item, attribute_type, &path.clone().attribute(&name))?;
+                let value = typed(item, attribute_type, &Place::Attribute(place, &name))?;
                 object.insert(name, value);
             }
             // Terraform always sends every attribute; fill any gap with null rather than
             // failing, so an older sender does not break the provider.
             for name in attributes.keys() {
-                object.entry(name.clone()).or_insert(Value::Null);
+                if !object.contains_key(name) {
+                    object.insert(name.clone(), Value::Null);
+                }
             }
             Ok(Value::Map(object))
         }
