@@ -27,6 +27,12 @@ const REFINE_STRING_PREFIX: i64 = 2;
 /// overflow the stack of the thread decoding it.
 pub const MAX_DEPTH: usize = 100;
 
+/// The most items an array or map reserves room for before reading them. Reserving the
+/// stated length spares the reallocations of a growing vector (values from Terraform hold a
+/// handful of attributes), but a length is only checked against the bytes left, so a hostile
+/// value could have every level of its nesting reserve that much at once.
+const MAX_RESERVED_ITEMS: usize = 64;
+
 /// A decoding failure, with the attribute path where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
@@ -440,10 +446,11 @@ impl Reader<'_> {
             ));
         }
         self.nested(|reader| {
-            (0..len)
-                .map(|_| reader.item())
-                .collect::<Result<_, _>>()
-                .map(Raw::Array)
+            let mut items = Vec::with_capacity(len.min(MAX_RESERVED_ITEMS));
+            for _ in 0..len {
+                items.push(reader.item()?);
+            }
+            Ok(Raw::Array(items))
         })
     }
 
@@ -455,10 +462,11 @@ impl Reader<'_> {
             ));
         }
         self.nested(|reader| {
-            (0..len)
-                .map(|_| Ok((reader.item()?, reader.item()?)))
-                .collect::<Result<_, String>>()
-                .map(Raw::Map)
+            let mut entries = Vec::with_capacity(len.min(MAX_RESERVED_ITEMS));
+            for _ in 0..len {
+                entries.push((reader.item()?, reader.item()?));
+            }
+            Ok(Raw::Map(entries))
         })
     }
 }
@@ -522,12 +530,13 @@ fn typed(raw: Raw, ty: &Type, place: &Place) -> Result<Value, DecodeError> {
                 Err(fail(format!("{text:?} is not a number")))
             }
         }
-        (Type::List(element) | Type::Set(element), Raw::Array(items)) => items
-            .into_iter()
-            .enumerate()
-            .map(|(index, item)| typed(item, element, &Place::Index(place, index)))
-            .collect::<Result<_, _>>()
-            .map(Value::List),
+        (Type::List(element) | Type::Set(element), Raw::Array(items)) => {
+            let mut values = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                values.push(typed(item, element, &Place::Index(place, index))?);
+            }
+            Ok(Value::List(values))
+        }
         (Type::Tuple(elements), Raw::Array(items)) => {
             if items.len() != elements.len() {
                 return Err(fail(format!(
