@@ -2,7 +2,10 @@
 # Times `terraform plan` of 1,000 terraform_data resources (the baseline), 1,000 hipaa_*
 # resources alone, and both together: first the plan of a fresh configuration, then, after an
 # apply, the refresh-and-plan of an unchanged one. Each plan figure is the median of RUNS
-# plans; the last lines give hipaa alone over the baseline (the target is 1.3x at most).
+# plans, as wall-clock seconds and as CPU seconds (user + system of Terraform and of the
+# providers it ran); the last lines give hipaa alone over the baseline (the target is 1.3x
+# at most). On a machine shared with other work the CPU figures vary far less than the wall
+# times.
 #
 # Usage: scripts/plan-timing.sh [COUNT [RUNS]]   (1000 of each kind, median of 3 plans)
 # Needs terraform on the PATH. Builds the provider in release mode unless HIPAA_PROVIDER_DIR
@@ -91,31 +94,42 @@ resource "hipaa_security_review" "v" {
 HCL
 }
 
-# Prints the wall-clock seconds of one terraform command run in directory $1.
+# Prints the wall-clock seconds and the CPU seconds of one terraform command run in directory
+# $1. The CPU time is that of the subshell's waited-for descendants: Terraform, and the
+# provider processes Terraform waits for when it stops them.
 time_command() {
   local dir="$1"
   shift
-  local start end
-  start=$(date +%s.%N)
-  (cd "$dir" && terraform "$@" -input=false -no-color > "$dir/last.log" 2>&1) || {
+  local TIMEFORMAT='%R %U %S' timing real user system
+  timing=$(
+    { time (cd "$dir" && terraform "$@" -input=false -no-color > "$dir/last.log" 2>&1); } 2>&1
+  ) || {
     cat "$dir/last.log" >&2
     exit 1
   }
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
+  read -r real user system <<< "$timing"
+  echo "$real $(echo "$user + $system" | bc)"
 }
 
-# Prints the median of the wall-clock seconds of $runs runs of one terraform command.
+# Prints the median of its arguments.
+median() {
+  printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"
+}
+
+# Prints the median wall-clock and the median CPU seconds of $runs runs of one command.
 median_of_runs() {
-  local times=() i
+  local walls=() cpus=() i timing wall cpu
   for ((i = 0; i < runs; i++)); do
-    times+=("$(time_command "$@")")
+    timing=$(time_command "$@")
+    read -r wall cpu <<< "$timing"
+    walls+=("$wall")
+    cpus+=("$cpu")
   done
-  printf '%s\n' "${times[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p"
+  echo "$(median "${walls[@]}") $(median "${cpus[@]}")"
 }
 
-# Measures the configuration on stdin under the name $1; leaves "fresh refresh" seconds in
-# $work/$1.times.
+# Measures the configuration on stdin under the name $1; leaves "fresh-wall fresh-cpu
+# refresh-wall refresh-cpu" seconds in $work/$1.times.
 measure() {
   local name="$1" dir="$work/$1"
   mkdir -p "$dir"
@@ -125,21 +139,26 @@ measure() {
   apply=$(time_command "$dir" apply -auto-approve -parallelism=10)
   refresh=$(median_of_runs "$dir" plan -detailed-exitcode)
   echo "$fresh $refresh" > "$work/$name.times"
-  printf '%-34s plan (fresh) %7.2fs   apply %7.2fs   plan (after apply) %7.2fs\n' \
-    "$name" "$fresh" "$apply" "$refresh"
+  local fresh_wall fresh_cpu refresh_wall refresh_cpu
+  read -r fresh_wall fresh_cpu refresh_wall refresh_cpu <<< "$fresh $refresh"
+  printf '%-30s plan (fresh) %5.2fs, cpu %5.2fs   apply %6.2fs   ' \
+    "$name" "$fresh_wall" "$fresh_cpu" "${apply%% *}"
+  printf 'plan (after apply) %5.2fs, cpu %5.2fs\n' "$refresh_wall" "$refresh_cpu"
 }
 
-# Prints how many times slower the plans of $1 were than those of $2.
+# Prints how many times slower the plans of $1 were than those of $2, in wall-clock and in
+# CPU time.
 ratio() {
-  local fresh_a refresh_a fresh_b refresh_b
-  read -r fresh_a refresh_a < "$work/$1.times"
-  read -r fresh_b refresh_b < "$work/$2.times"
-  printf '%s / %s: plan (fresh) %.2fx   plan (after apply) %.2fx\n' "$1" "$2" \
-    "$(echo "$fresh_a / $fresh_b" | bc -l)" "$(echo "$refresh_a / $refresh_b" | bc -l)"
+  local a b
+  read -r -a a < "$work/$1.times"
+  read -r -a b < "$work/$2.times"
+  printf '%s / %s: plan (fresh) %.2fx, cpu %.2fx   plan (after apply) %.2fx, cpu %.2fx\n' \
+    "$1" "$2" "$(echo "${a[0]} / ${b[0]}" | bc -l)" "$(echo "${a[1]} / ${b[1]}" | bc -l)" \
+    "$(echo "${a[2]} / ${b[2]}" | bc -l)" "$(echo "${a[3]} / ${b[3]}" | bc -l)"
 }
 
 echo "terraform $(terraform version | head -1 | sed 's/^Terraform //'), $count resources of" \
-  "each kind, median of $runs plans"
+  "each kind, median of $runs plans; cpu: user + system of terraform and its providers"
 baseline="terraform_data x$count" hipaa="hipaa x$count" both="hipaa + terraform_data x$count"
 write_data | measure "$baseline"
 write_hipaa | measure "$hipaa"

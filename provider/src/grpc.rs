@@ -381,8 +381,11 @@ fn undecodable(what: &str, undecodable: Undecodable) -> Diagnostics {
     diagnostics
 }
 
-fn object_of(value: &Value) -> Object {
-    value.as_map().cloned().unwrap_or_default()
+/// The attributes of an object value; none for null. Borrowed, since a copy per call would
+/// only be read and dropped.
+fn fields_of(value: &Value) -> &Object {
+    static NO_FIELDS: Object = Object::new();
+    value.as_map().unwrap_or(&NO_FIELDS)
 }
 
 fn context(ledger: &dyn LedgerBackend) -> Context<'_> {
@@ -426,8 +429,7 @@ impl Provider for ProviderService {
         let mut diagnostics = Diagnostics::default();
         match decode(request.config.as_ref(), &ty, "config") {
             Ok(config) => {
-                let fields = object_of(&config);
-                if let Some(ledger) = configured_ledger(&fields, &mut diagnostics) {
+                if let Some(ledger) = configured_ledger(fields_of(&config), &mut diagnostics) {
                     if let Ok(mut slot) = self.ledger.write() {
                         *slot = Some(ledger);
                     }
@@ -452,7 +454,7 @@ impl Provider for ProviderService {
                 registered.schema.validate(&config, &mut diagnostics);
                 registered
                     .resource
-                    .validate_config(&object_of(&config), &mut diagnostics);
+                    .validate_config(fields_of(&config), &mut diagnostics);
                 diagnostics
             }
             Err(error) => undecodable("resource configuration", error),
@@ -700,7 +702,7 @@ impl Provider for ProviderService {
         let mut diagnostics = Diagnostics::default();
         let state = registered
             .data_source
-            .read(&context, &object_of(&config), &mut diagnostics);
+            .read(&context, fields_of(&config), &mut diagnostics);
         Ok(Response::new(proto::read_data_source::Response {
             state: Some(encode(&Value::Map(state), &registered.ty)),
             diagnostics: diagnostics.to_proto(),

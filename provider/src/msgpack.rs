@@ -27,6 +27,12 @@ const REFINE_STRING_PREFIX: i64 = 2;
 /// overflow the stack of the thread decoding it.
 pub const MAX_DEPTH: usize = 100;
 
+/// The most items an array or map reserves room for before reading them. Reserving the
+/// stated length spares the reallocations of a growing vector (values from Terraform hold a
+/// handful of attributes), but a length is only checked against the bytes left, so a hostile
+/// value could have every level of its nesting reserve that much at once.
+const MAX_RESERVED_ITEMS: usize = 64;
+
 /// A decoding failure, with the attribute path where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
@@ -292,7 +298,28 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
             ),
         });
     }
-    typed(raw, ty, &AttributePath::default())
+    typed(raw, ty, &Place::Root)
+}
+
+/// Where in the value being decoded an item sits, as a chain of borrowed steps up to the
+/// root. Building an [`AttributePath`] for every attribute would cost allocations on each call
+/// from Terraform; the chain costs none and becomes a path only when an item is refused.
+enum Place<'a> {
+    Root,
+    Attribute(&'a Place<'a>, &'a str),
+    Index(&'a Place<'a>, usize),
+    Key(&'a Place<'a>, &'a str),
+}
+
+impl Place<'_> {
+    fn path(&self) -> AttributePath {
+        match self {
+            Place::Root => AttributePath::default(),
+            Place::Attribute(parent, name) => parent.path().attribute(name),
+            Place::Index(parent, index) => parent.path().at_index(*index),
+            Place::Key(parent, key) => parent.path().at_key(key),
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -419,10 +446,11 @@ impl Reader<'_> {
             ));
         }
         self.nested(|reader| {
-            (0..len)
-                .map(|_| reader.item())
-                .collect::<Result<_, _>>()
-                .map(Raw::Array)
+            let mut items = Vec::with_capacity(len.min(MAX_RESERVED_ITEMS));
+            for _ in 0..len {
+                items.push(reader.item()?);
+            }
+            Ok(Raw::Array(items))
         })
     }
 
@@ -434,10 +462,11 @@ impl Reader<'_> {
             ));
         }
         self.nested(|reader| {
-            (0..len)
-                .map(|_| Ok((reader.item()?, reader.item()?)))
-                .collect::<Result<_, String>>()
-                .map(Raw::Map)
+            let mut entries = Vec::with_capacity(len.min(MAX_RESERVED_ITEMS));
+            for _ in 0..len {
+                entries.push((reader.item()?, reader.item()?));
+            }
+            Ok(Raw::Map(entries))
         })
     }
 }
@@ -456,9 +485,9 @@ fn describe(raw: &Raw) -> &'static str {
     }
 }
 
-fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError> {
+fn typed(raw: Raw, ty: &Type, place: &Place) -> Result<Value, DecodeError> {
     let fail = |message: String| DecodeError {
-        path: path.clone(),
+        path: place.path(),
         message,
     };
     match (ty, raw) {
@@ -474,7 +503,7 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
             let json: serde_json::Value = serde_json::from_slice(&type_json)
                 .map_err(|e| fail(format!("dynamic type is not JSON: {e}")))?;
             let concrete = Type::from_json(&json).map_err(fail)?;
-            let value = typed(inner, &concrete, path)?;
+            let value = typed(inner, &concrete, place)?;
             Ok(Value::Dynamic(concrete, Box::new(value)))
         }
         (Type::Dynamic, other) => Err(fail(format!(
@@ -501,12 +530,13 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
                 Err(fail(format!("{text:?} is not a number")))
             }
         }
-        (Type::List(element) | Type::Set(element), Raw::Array(items)) => items
-            .into_iter()
-            .enumerate()
-            .map(|(index, item)| typed(item, element, &path.clone().at_index(index)))
-            .collect::<Result<_, _>>()
-            .map(Value::List),
+        (Type::List(element) | Type::Set(element), Raw::Array(items)) => {
+            let mut values = Vec::with_capacity(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                values.push(typed(item, element, &Place::Index(place, index))?);
+            }
+            Ok(Value::List(values))
+        }
         (Type::Tuple(elements), Raw::Array(items)) => {
             if items.len() != elements.len() {
                 return Err(fail(format!(
@@ -519,7 +549,7 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
                 .into_iter()
                 .zip(elements)
                 .enumerate()
-                .map(|(index, (item, ty))| typed(item, ty, &path.clone().at_index(index)))
+                .map(|(index, (item, ty))| typed(item, ty, &Place::Index(place, index)))
                 .collect::<Result<_, _>>()
                 .map(Value::List)
         }
@@ -529,7 +559,7 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
                 let Raw::Str(key) = key else {
                     return Err(fail("map key is not a string".to_string()));
                 };
-                let value = typed(item, element, &path.clone().at_key(&key))?;
+                let value = typed(item, element, &Place::Key(place, &key))?;
                 map.insert(key, value);
             }
             Ok(Value::Map(map))
@@ -543,13 +573,15 @@ fn typed(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, DecodeError
                 let Some(attribute_type) = attributes.get(&name) else {
                     return Err(fail(format!("unexpected attribute {name:?}")));
                 };
-                let value = typed(item, attribute_type, &path.clone().attribute(&name))?;
+                let value = typed(item, attribute_type, &Place::Attribute(place, &name))?;
                 object.insert(name, value);
             }
             // Terraform always sends every attribute; fill any gap with null rather than
             // failing, so an older sender does not break the provider.
             for name in attributes.keys() {
-                object.entry(name.clone()).or_insert(Value::Null);
+                if !object.contains_key(name) {
+                    object.insert(name.clone(), Value::Null);
+                }
             }
             Ok(Value::Map(object))
         }

@@ -48,8 +48,12 @@ pub fn run() -> ExitCode {
         }
     };
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread serves everything. Each call takes microseconds and Terraform runs on the
+    // same cores, so worker threads would add only wake-ups and context switches (an eventfd
+    // write and futex calls per request). Known cost: while a call waits on the S3 ledger,
+    // the calls behind it wait too; with workers they mostly waited as well, on the ledger's
+    // lock, which S3 reads hold.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
