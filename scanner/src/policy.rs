@@ -59,7 +59,7 @@ impl Policy {
         for resource in &project.resources {
             match resource.resource_type.as_str() {
                 "hipaa_license" => {
-                    let written = license_terms(resource);
+                    let written = license_terms(resource, &mut policy.notes);
                     for violation in written.violations() {
                         policy.notes.push(format!(
                             "{}: {} (45 CFR {}); the provider refuses this license, and the \
@@ -162,27 +162,54 @@ fn note_unresolved(resource: &Resource, attribute: &str, index: &Index, notes: &
     }
 }
 
-fn license_terms(resource: &Resource) -> LicenseTerms {
+/// The terms a `hipaa_license` writes; a term that is no term at all (a negative number of
+/// days, an unknown TLS version) is noted and left at its default, as the provider refuses it.
+fn license_terms(resource: &Resource, notes: &mut Vec<String>) -> LicenseTerms {
     let defaults = LicenseTerms::default();
-    let number = |name: &str| resource.attr(name).as_f64().map(|n| n as u32);
+    let mut refused = Vec::new();
+    let mut number = |name: &'static str| {
+        let n = resource.attr(name).as_f64()?;
+        if n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) {
+            return Some(n as u32);
+        }
+        refused.push(format!(
+            "`{name}` is {n}; expected a whole number, 0 or more"
+        ));
+        None
+    };
+    let key_rotation_days = number("key_rotation_days");
+    let log_retention_days = number("log_retention_days");
+    let incident_response_hours = number("incident_response_hours");
+    let breach_notification_days = number("breach_notification_days");
+    let review_interval_days = number("review_interval_days");
     let flag = |name: &str| resource.attr(name).as_bool();
+    let min_tls_version = resource.attr("min_tls_version").as_str().and_then(|text| {
+        let version = TlsVersion::parse(text);
+        if version.is_none() {
+            refused.push(format!(
+                "`min_tls_version` is \"{text}\"; expected \"1.2\" or \"1.3\""
+            ));
+        }
+        version
+    });
+    for why in refused {
+        notes.push(format!(
+            "{}: {why}; the provider refuses this license, and the rules applied the default",
+            resource.address
+        ));
+    }
 
     LicenseTerms {
-        min_tls_version: resource
-            .attr("min_tls_version")
-            .as_str()
-            .and_then(TlsVersion::parse)
-            .unwrap_or(defaults.min_tls_version),
+        min_tls_version: min_tls_version.unwrap_or(defaults.min_tls_version),
         customer_managed_keys: flag("customer_managed_keys")
             .unwrap_or(defaults.customer_managed_keys),
-        key_rotation_days: number("key_rotation_days").unwrap_or(defaults.key_rotation_days),
+        key_rotation_days: key_rotation_days.unwrap_or(defaults.key_rotation_days),
         mfa_required: flag("mfa_required").unwrap_or(defaults.mfa_required),
-        log_retention_days: number("log_retention_days"),
-        incident_response_hours: number("incident_response_hours"),
-        breach_notification_days: number("breach_notification_days")
+        log_retention_days,
+        incident_response_hours,
+        breach_notification_days: breach_notification_days
             .unwrap_or(defaults.breach_notification_days),
-        review_interval_days: number("review_interval_days")
-            .unwrap_or(defaults.review_interval_days),
+        review_interval_days: review_interval_days.unwrap_or(defaults.review_interval_days),
         audit_rights: flag("audit_rights").unwrap_or(defaults.audit_rights),
         security_updates_required: flag("security_updates_required")
             .unwrap_or(defaults.security_updates_required),

@@ -130,6 +130,42 @@ resource "aws_lb_listener" "old" {
 }
 
 #[test]
+fn license_terms_that_are_no_terms_are_noted_as_written() {
+    let dir = workspace(
+        "nonsense-license",
+        r#"
+resource "hipaa_license" "odd" {
+  name              = "odd"
+  version           = "1"
+  key_rotation_days = -5
+  min_tls_version   = "0.9"
+}
+
+resource "aws_kms_key" "slow" {
+  enable_key_rotation     = true
+  rotation_period_in_days = 900
+}
+"#,
+    );
+
+    let report = scan_json(&dir);
+
+    // The defaults stand in: HIPAA's 365 days still judges the key.
+    assert_eq!(rule_ids(&report), ["KEY002 aws_kms_key.slow"]);
+    let notes = notes(&report);
+    assert!(
+        notes.contains("`key_rotation_days` is -5; expected a whole number"),
+        "{notes}"
+    );
+    // The notes are JSON here, their quotes escaped.
+    assert!(
+        notes.contains(r#"`min_tls_version` is \"0.9\"; expected"#),
+        "{notes}"
+    );
+    assert!(!notes.contains("got 0"), "{notes}");
+}
+
+#[test]
 fn a_boundary_member_naming_nothing_is_noted() {
     let dir = workspace("typo-member", &with_boundary("aws_s3_bucket.scnas.arn"));
 
