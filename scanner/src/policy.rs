@@ -114,34 +114,40 @@ impl Policy {
     /// Whether a resource is declared to hold PHI.
     pub fn is_phi_source(&self, resource: &Resource) -> bool {
         self.phi_sources.contains(&resource.address)
-            || names_of(resource).any(|name| self.phi_source_literals.contains(&name))
+            || is_named_by(resource, &self.phi_source_literals)
     }
 }
 
 impl Boundary {
     pub fn contains(&self, resource: &Resource) -> bool {
         self.member_addresses.contains(&resource.address)
-            || names_of(resource).any(|name| self.member_literals.contains(&name))
+            || is_named_by(resource, &self.member_literals)
     }
 }
 
-/// The names a literal may use for a resource: its address, ARN and id, and the ARN its type
+/// Whether one of `literals` names the resource: its address, ARN or id, or the ARN its type
 /// derives from its name where that is fixed (an S3 bucket's ARN is known before apply).
-fn names_of(resource: &Resource) -> impl Iterator<Item = String> + '_ {
-    let literal_attributes = ["arn", "id"]
+/// Rules ask this of every resource, so only the derived ARN is built as a string.
+fn is_named_by(resource: &Resource, literals: &AddressSet<String>) -> bool {
+    if literals.is_empty() {
+        return false;
+    }
+    if literals.contains(resource.address.as_str()) {
+        return true;
+    }
+    let by_attribute = ["arn", "id"]
         .into_iter()
         .filter_map(|attribute| resource.attr(attribute).as_str())
-        .map(str::to_string);
-    let derived = DERIVED_ARNS
-        .iter()
-        .filter(|(resource_type, _, _)| *resource_type == resource.resource_type)
-        .filter_map(|(_, name_attribute, prefix)| {
-            let name = resource.attr(name_attribute).as_str()?;
-            Some(format!("{prefix}{name}"))
-        });
-    std::iter::once(resource.address.clone())
-        .chain(literal_attributes)
-        .chain(derived)
+        .any(|name| literals.contains(name));
+    by_attribute
+        || DERIVED_ARNS
+            .iter()
+            .filter(|(resource_type, _, _)| *resource_type == resource.resource_type)
+            .filter_map(|(_, name_attribute, prefix)| {
+                let name = resource.attr(name_attribute).as_str()?;
+                Some(format!("{prefix}{name}"))
+            })
+            .any(|arn| literals.contains(&arn))
 }
 
 /// Resource types whose ARN follows from a name set in configuration:
