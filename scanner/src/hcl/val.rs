@@ -186,7 +186,7 @@ impl Val {
         if nesting > MAX_NESTING {
             return Val::error();
         }
-        let Some(weight) = weigh(items.iter().map(|item| item.weight)) else {
+        let Some(weight) = weigh(items.iter().map(|item| u64::from(item.weight)).sum()) else {
             return Val::unknown();
         };
         if !meter::charge_built(items.len() as u64 * u64::from(VALUE_BYTES)) {
@@ -206,13 +206,15 @@ impl Val {
         if nesting > MAX_NESTING {
             return Val::error();
         }
-        let entry_weights = entries
+        // The entries are what building the map adds; their values were counted when built.
+        let (built, values) = entries
             .iter()
-            .map(|(key, value)| entry_bytes(key).saturating_add(value.weight));
-        let Some(weight) = weigh(entry_weights) else {
+            .fold((0, 0), |(built, values), (key, value)| {
+                (built + entry_bytes(key), values + u64::from(value.weight))
+            });
+        let Some(weight) = weigh(built + values) else {
             return Val::unknown();
         };
-        let built: u64 = entries.keys().map(|key| u64::from(entry_bytes(key))).sum();
         if !meter::charge_built(u64::from(MAP_BYTES) + built) {
             return Val::unknown();
         }
@@ -255,7 +257,7 @@ impl Val {
         if nesting > MAX_NESTING {
             return Val::error();
         }
-        let Some(weight) = weigh(flat.iter().map(|branch| branch.weight)) else {
+        let Some(weight) = weigh(flat.iter().map(|branch| u64::from(branch.weight)).sum()) else {
             return Val::unknown();
         };
         if !meter::charge_built(flat.len() as u64 * u64::from(VALUE_BYTES)) {
@@ -393,7 +395,7 @@ impl Val {
     pub fn resource_view(&self) -> Val {
         let rebuilt = match &self.kind {
             Kind::List(items) | Kind::AnyOf(items) => items.len() as u64 * u64::from(VALUE_BYTES),
-            Kind::Map(map) => map.keys().map(|key| u64::from(entry_bytes(key))).sum(),
+            Kind::Map(map) => map.keys().map(|key| entry_bytes(key)).sum(),
             _ => 0,
         };
         if !meter::charge_built(rebuilt) {
@@ -499,15 +501,14 @@ impl Val {
 }
 
 /// What a map entry costs besides its value.
-fn entry_bytes(key: &str) -> u32 {
-    // Keys come from strings of at most 16 MiB, so this cannot overflow.
-    VALUE_BYTES + 24 + key.len() as u32
+fn entry_bytes(key: &str) -> u64 {
+    u64::from(VALUE_BYTES) + 24 + key.len() as u64
 }
 
-/// The weight of a collection of parts of these weights; `None`, with the limit recorded,
-/// when it is more than one value may weigh.
-fn weigh(parts: impl Iterator<Item = u32>) -> Option<u32> {
-    let total = parts.fold(u64::from(VALUE_BYTES), |sum, part| sum + u64::from(part));
+/// The weight of a collection whose parts weigh `parts` in all; `None`, with the limit
+/// recorded, when it is more than one value may weigh.
+fn weigh(parts: u64) -> Option<u32> {
+    let total = u64::from(VALUE_BYTES) + parts;
     if total > u64::from(MAX_VALUE_BYTES) {
         meter::trip(Exceeded::ValueBytes);
         return None;
