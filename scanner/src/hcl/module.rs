@@ -13,7 +13,7 @@ use super::config::{BlockSuppression, ModuleCallDecl, ModuleConfig, ResourceDecl
 use super::eval::{Evaluator, KeyMode, ResourceTarget, Scope, Shared};
 use super::graph::{Detail, Graph, Node, Summary};
 use super::meter::{self, Exceeded};
-use super::prefetch::{is_local_source, Prefetcher};
+use super::prefetch::{is_local_source, local_calls, Prefetcher};
 use super::source::SourceFile;
 use super::source::{display_join, normalize, original_object_key};
 use super::types::misfit;
@@ -68,7 +68,7 @@ pub(crate) struct Loader {
     plans: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<ModulePlan>)>,
     /// What each configuration read for a cycle check tells its callers, kept the same way.
     summaries: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<Summary>)>,
-    /// Reads local modules ahead of their evaluation.
+    /// Reads local modules ahead of their evaluation; started when a module first calls one.
     prefetcher: Option<Prefetcher>,
 }
 
@@ -87,7 +87,7 @@ impl Loader {
                 .into(),
             plans: HashMap::new(),
             summaries: HashMap::new(),
-            prefetcher: Prefetcher::start(),
+            prefetcher: None,
         };
         loader.read_manifest();
         loader
@@ -238,8 +238,16 @@ impl Loader {
         for note in &config.notes {
             self.shared.note(note.clone());
         }
-        if let Some(prefetcher) = &self.prefetcher {
-            prefetcher.read_calls_of(&config);
+        // The reading thread starts with the first local module call: most loads (a policy
+        // file, a configuration without modules) never need it.
+        let calls = local_calls(&config);
+        if !calls.is_empty() {
+            if self.prefetcher.is_none() {
+                self.prefetcher = Prefetcher::start();
+            }
+            if let Some(prefetcher) = &self.prefetcher {
+                prefetcher.read(calls);
+            }
         }
         self.configs.insert(key, config);
     }

@@ -31,11 +31,12 @@ struct Slots {
     by_dir: HashMap<PathBuf, Slot>,
 }
 
-type Shared = Arc<(Mutex<Slots>, Condvar)>;
+/// The slots, and the signal that one was read; shared with the reading thread.
+type SlotTable = Arc<(Mutex<Slots>, Condvar)>;
 
 /// The reading-ahead thread and what it has read.
 pub(crate) struct Prefetcher {
-    shared: Shared,
+    table: SlotTable,
     /// Directories to read, with their display paths.
     jobs: mpsc::Sender<(PathBuf, PathBuf)>,
 }
@@ -43,19 +44,19 @@ pub(crate) struct Prefetcher {
 impl Prefetcher {
     /// Starts the reading thread; `None` when no thread can be started.
     pub fn start() -> Option<Prefetcher> {
-        let shared: Shared = Arc::default();
+        let table: SlotTable = Arc::default();
         let (jobs, incoming) = mpsc::channel();
-        let reader_shared = shared.clone();
+        let reader_table = table.clone();
         std::thread::Builder::new()
             .name("read-modules".to_string())
-            .spawn(move || read_ahead(&reader_shared, &incoming))
+            .spawn(move || read_ahead(&reader_table, &incoming))
             .ok()?;
-        Some(Prefetcher { shared, jobs })
+        Some(Prefetcher { table, jobs })
     }
 
-    /// Asks for the local modules `config` calls to be read.
-    pub fn read_calls_of(&self, config: &ModuleConfig) {
-        for (dir, display) in local_calls(config) {
+    /// Asks for these directories (see [`local_calls`]) to be read.
+    pub fn read(&self, calls: Vec<(PathBuf, PathBuf)>) {
+        for (dir, display) in calls {
             // The thread ends only when this sender is gone; nothing to do if it did.
             let _ = self.jobs.send((dir, display));
         }
@@ -65,7 +66,7 @@ impl Prefetcher {
     /// read. `None` when the caller should read it, which it then owns.
     pub fn take(&self, dir: &Path, display: &Path) -> Option<Result<ModuleConfig, InputError>> {
         let key = normalize(dir);
-        let (slots, read) = &*self.shared;
+        let (slots, read) = &*self.table;
         let mut slots = lock(slots);
         loop {
             match slots.by_dir.get(&key) {
@@ -94,17 +95,20 @@ fn lock(slots: &Mutex<Slots>) -> MutexGuard<'_, Slots> {
 }
 
 /// The reading thread: each directory asked for or called locally by one read, once.
-fn read_ahead(shared: &Shared, incoming: &mpsc::Receiver<(PathBuf, PathBuf)>) {
-    let (slots, read) = &**shared;
+fn read_ahead(table: &SlotTable, incoming: &mpsc::Receiver<(PathBuf, PathBuf)>) {
+    let (slots, read) = &**table;
     let mut queue: VecDeque<(PathBuf, PathBuf)> = VecDeque::new();
     loop {
         let Some((dir, display)) = queue.pop_front().or_else(|| incoming.recv().ok()) else {
             return;
         };
+        if !dir.is_dir() {
+            continue;
+        }
         let key = normalize(&dir);
         {
             let mut slots = lock(slots);
-            if slots.by_dir.contains_key(&key) || !dir.is_dir() {
+            if slots.by_dir.contains_key(&key) {
                 continue;
             }
             slots.by_dir.insert(key.clone(), Slot::Reading);
@@ -122,7 +126,7 @@ fn read_ahead(shared: &Shared, incoming: &mpsc::Receiver<(PathBuf, PathBuf)>) {
 
 /// The directories and display paths of the modules `config` calls by a local path, as the
 /// loader resolves them.
-fn local_calls(config: &ModuleConfig) -> Vec<(PathBuf, PathBuf)> {
+pub(crate) fn local_calls(config: &ModuleConfig) -> Vec<(PathBuf, PathBuf)> {
     config
         .modules
         .iter()
