@@ -73,10 +73,8 @@ pub fn looks_like_plan(path: &Path) -> bool {
 /// Reads a plan written by `terraform show -json PLANFILE` from a file: through a memory map
 /// when it is a regular file (see [`mapped`]), else as a stream.
 pub fn load(path: &Path) -> Result<Project, InputError> {
-    let cannot_read =
-        |error: io::Error| InputError::new(path, format!("cannot read the plan: {error}"));
-    let file = File::open(path).map_err(cannot_read)?;
-    let metadata = file.metadata().map_err(cannot_read)?;
+    let file = File::open(path).map_err(|e| cannot_read(path, e))?;
+    let metadata = file.metadata().map_err(|e| cannot_read(path, e))?;
     let len = usize::try_from(metadata.len()).unwrap_or(usize::MAX);
     if metadata.is_file() && len > 0 {
         if let Ok(mapping) = Mapping::open(&file, len, path) {
@@ -86,7 +84,7 @@ pub fn load(path: &Path) -> Result<Project, InputError> {
     let open = || {
         File::open(path)
             .map(|file| Box::new(file) as Box<dyn Read>)
-            .map_err(cannot_read)
+            .map_err(|e| cannot_read(path, e))
     };
     load_from(path, Source::Reopen(&open))
 }
@@ -100,7 +98,7 @@ pub fn load_slice(source: &Path, bytes: &[u8]) -> Result<Project, InputError> {
 /// Reads a plan from a file opened already, such as standard input redirected from a file, from
 /// where the file stands; read again from there when needed, as [`load`] reads a file again.
 pub fn load_open_file(name: &Path, file: File) -> Result<Project, InputError> {
-    let cannot = |error: io::Error| InputError::new(name, format!("cannot read the plan: {error}"));
+    let cannot = |error| cannot_read(name, error);
     let start = (&file).stream_position().map_err(cannot)?;
     let open = || {
         let mut copy = file.try_clone().map_err(cannot)?;
@@ -173,12 +171,7 @@ impl<'a> Start<'a> {
                 Ok(0) => break,
                 Ok(count) => filled += count,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => {
-                    return Err(InputError::new(
-                        name,
-                        format!("cannot read the plan: {error}"),
-                    ))
-                }
+                Err(error) => return Err(cannot_read(name, error)),
             }
         }
         let head = &head[..filled];
@@ -215,6 +208,11 @@ impl Read for Start<'_> {
             _ => Ok(count),
         }
     }
+}
+
+/// The error for a plan the system would not let us read.
+fn cannot_read(path: &Path, error: io::Error) -> InputError {
+    InputError::new(path, format!("cannot read the plan: {error}"))
 }
 
 /// Refuses a plan whose first bytes say it is no UTF-8 JSON.
