@@ -10,6 +10,7 @@ use super::schema::ExpressionNode;
 use crate::value::Value;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::cell::RefCell;
 use std::fmt;
 
 /// What an `after_unknown`, `after_sensitive` or `sensitive_values` tree says about one place
@@ -196,10 +197,16 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(PlanValue(item)) = seq.next_element()? {
-            items.push(item);
-        }
+        let base = OPEN_ITEMS.with_borrow(Vec::len);
+        let read = (|| {
+            while let Some(PlanValue(item)) = seq.next_element()? {
+                OPEN_ITEMS.with_borrow_mut(|open| open.push(item));
+            }
+            Ok(())
+        })();
+        let items: Vec<Value> = OPEN_ITEMS.with_borrow_mut(|open| open.drain(base..).collect());
+        read?;
+
         if super::numbers::is_marker(&items) {
             return Ok(Value::Unknown);
         }
@@ -207,16 +214,32 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        // Collected, then sorted once: inserting into a sorted map key by key would shift its
-        // entries at every step.
-        let mut entries = Vec::with_capacity(access.size_hint().unwrap_or(0));
-        while let Some((key, PlanValue(value))) = access.next_entry::<String, PlanValue>()? {
-            if !value.is_null() {
-                entries.push((key, value));
+        let base = OPEN_ENTRIES.with_borrow(Vec::len);
+        let read = (|| {
+            while let Some((key, PlanValue(value))) = access.next_entry::<String, PlanValue>()? {
+                if !value.is_null() {
+                    OPEN_ENTRIES.with_borrow_mut(|open| open.push((key, value)));
+                }
             }
-        }
+            Ok(())
+        })();
+        let entries: Vec<(String, Value)> =
+            OPEN_ENTRIES.with_borrow_mut(|open| open.drain(base..).collect());
+        read?;
+
         Ok(Value::Map(entries.into_iter().collect()))
     }
+}
+
+thread_local! {
+    /// The items of the lists being read, innermost last. serde_json cannot say how long a
+    /// list is before reading it, so a list's own vector would grow (and move) several times;
+    /// gathered here instead, each list is then allocated once at its final size. Nested
+    /// lists stack on top and are taken off before their parent goes on.
+    static OPEN_ITEMS: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+
+    /// The same for the entries of the objects being read.
+    static OPEN_ENTRIES: RefCell<Vec<(String, Value)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl<'de> Deserialize<'de> for Marks {
