@@ -13,8 +13,7 @@ where
     R: Send,
     F: Fn(usize, &[T]) -> R + Sync,
 {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let threads = cores.min(items.len() / ITEMS_PER_THREAD).max(1);
+    let threads = threads_for(items.len());
     if threads == 1 {
         return vec![work(0, items)];
     }
@@ -27,14 +26,52 @@ where
             .enumerate()
             .map(|(n, run)| scope.spawn(move || work(n * run_length, run)))
             .collect();
-        runs.into_iter()
-            .map(|run| match run.join() {
-                Ok(outcome) => outcome,
-                // A panic is a bug; let it surface as it would on one thread.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+        runs.into_iter().map(joined).collect()
     })
+}
+
+/// Like [`map_runs`], for work that consumes its items: each run is moved to its thread.
+pub fn map_runs_owned<T, R, F>(mut items: Vec<T>, work: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(Vec<T>) -> R + Sync,
+{
+    let threads = threads_for(items.len());
+    if threads == 1 {
+        return vec![work(items)];
+    }
+
+    let run_length = items.len().div_ceil(threads);
+    let mut runs = Vec::with_capacity(threads);
+    while items.len() > run_length {
+        let rest = items.split_off(run_length);
+        runs.push(std::mem::replace(&mut items, rest));
+    }
+    runs.push(items);
+
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|run| scope.spawn(move || work(run)))
+            .collect();
+        handles.into_iter().map(joined).collect()
+    })
+}
+
+/// How many threads `items` items are worth.
+fn threads_for(items: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores.min(items / ITEMS_PER_THREAD).max(1)
+}
+
+/// The outcome of a finished run. A panic is a bug; it surfaces as it would on one thread.
+fn joined<R>(run: std::thread::ScopedJoinHandle<'_, R>) -> R {
+    match run.join() {
+        Ok(outcome) => outcome,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 #[cfg(test)]
@@ -52,5 +89,17 @@ mod tests {
 
         let few = map_runs(&items[..10], |start, run| (start, run.len()));
         assert_eq!(few, vec![(0, 10)]);
+    }
+
+    #[test]
+    fn owned_runs_cover_every_item_once_in_order() {
+        let items: Vec<String> = (0..ITEMS_PER_THREAD * 3 + 7)
+            .map(|n| n.to_string())
+            .collect();
+        let runs = map_runs_owned(items.clone(), |run| run);
+        assert_eq!(runs.concat(), items);
+
+        let few = map_runs_owned(items[..10].to_vec(), |run| run.len());
+        assert_eq!(few, vec![10]);
     }
 }

@@ -242,3 +242,80 @@ fn sections_in_another_order_give_the_same_resources() {
     assert_eq!(found.len(), 6);
     assert_eq!(found, expected);
 }
+
+/// A plan of `count` resources shaped as Terraform writes one, padded to a few kilobytes each:
+/// managed resources in a module, data sources read while planning, destroyed resources, and
+/// unknown and sensitive markers.
+fn large_plan(count: usize) -> String {
+    let padding = "x".repeat(2_500);
+    let mut planned = Vec::new();
+    let mut changes = Vec::new();
+    let mut prior = Vec::new();
+    for n in 0..count {
+        let address = format!(r#"module.tenant[\"t{n}\"].aws_ebs_volume.data"#);
+        let values = format!(
+            r#"{{"description":"{padding}","encrypted":{},"password":"secret{n}","size":{n},
+                "tags":{{"n":"{n}"}}}}"#,
+            n % 3 != 0
+        );
+        planned.push(format!(
+            r#"{{"address":"{address}","mode":"managed","type":"aws_ebs_volume","name":"data",
+                "index":"t{n}","values":{values},"sensitive_values":{{"password":true}}}}"#
+        ));
+        let actions = if n % 50 == 7 {
+            r#"["delete"]"#
+        } else {
+            r#"["create"]"#
+        };
+        let changed = format!(
+            r#"{{"address":"{address}","module_address":"module.tenant[\"t{n}\"]",
+                "mode":"managed","type":"aws_ebs_volume","name":"data","index":"t{n}",
+                "change":{{"actions":{actions},"before":null,"after":{values},
+                "after_unknown":{{"arn":true,"kms_key_id":true}},
+                "after_sensitive":{{"password":true}}}}}}"#
+        );
+        changes.push(changed);
+        if n % 100 == 0 {
+            prior.push(format!(
+                r#"{{"address":"data.aws_caller_identity.c{n}","mode":"data",
+                    "type":"aws_caller_identity","name":"c{n}","values":{{"account_id":"{n}"}}}}"#
+            ));
+        }
+    }
+    format!(
+        r#"{{"format_version":"1.2","terraform_version":"1.11.4","variables":{{}},
+          "planned_values":{{"root_module":{{"child_modules":[{{"resources":[{}],
+            "address":"module.tenant"}}]}}}},
+          "resource_changes":[{}],
+          "prior_state":{{"format_version":"1.0","values":{{"root_module":{{"resources":[{}]}}}}}},
+          "configuration":{{"root_module":{{}}}},"timestamp":"2026-01-01T00:00:00Z",
+          "applyable":true,"complete":true,"errored":false}}"#,
+        planned.join(","),
+        changes.join(","),
+        prior.join(",")
+    )
+}
+
+#[test]
+fn a_large_plan_file_reads_as_the_same_plan_streamed() {
+    // Large enough that a plan file is read in two parts at once (see plan/split.rs).
+    let text = large_plan(3_000);
+    assert!(text.len() > 16 << 20, "{} bytes", text.len());
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("large-plan.json");
+    std::fs::write(&path, &text).unwrap();
+
+    let from_file = plan::load(&path).unwrap().resources;
+    let streamed = plan::load_stream(&path, text.as_bytes()).unwrap().resources;
+
+    // 3,000 volumes less the 60 destroyed, and 30 data sources.
+    assert_eq!(from_file.len(), 2_940 + 30);
+    let volume = from_file
+        .iter()
+        .find(|r| r.address == "module.tenant[\"t4\"].aws_ebs_volume.data")
+        .unwrap();
+    assert_eq!(volume.attr("encrypted"), &Value::Bool(true));
+    assert_eq!(volume.attr("password"), &Value::Sensitive);
+    assert_eq!(volume.attr("tags.n"), &Value::from("4"));
+    assert_eq!(from_file, streamed);
+    std::fs::remove_file(&path).unwrap();
+}

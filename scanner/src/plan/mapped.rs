@@ -15,9 +15,8 @@ use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 /// How far the parser gets past the pages last handed back before the next are: large enough
 /// that the system call is rare, small enough not to count in the scan's memory.
@@ -28,6 +27,12 @@ pub(crate) struct Mapping {
     start: *mut c_void,
     len: usize,
 }
+
+// SAFETY: the mapping is read-only memory that no one writes, so reading it from several
+// threads at once is safe; handing pages back (`DropBehind`) only makes the kernel read them
+// from the file again when touched.
+unsafe impl Send for Mapping {}
+unsafe impl Sync for Mapping {}
 
 impl Mapping {
     /// Maps a regular file of `len` bytes (at least one). The error is the system's.
@@ -72,16 +77,23 @@ impl Drop for Mapping {
 
 /// Hands back the pages of a mapping that the parser has passed.
 pub(crate) struct DropBehind {
-    mapping: Rc<Mapping>,
-    /// How many bytes from the start were handed back.
+    mapping: Arc<Mapping>,
+    /// Up to where, from the start of the mapping, pages were handed back.
     released: usize,
 }
 
 impl DropBehind {
-    pub fn new(mapping: Rc<Mapping>) -> DropBehind {
+    pub fn new(mapping: Arc<Mapping>) -> DropBehind {
+        DropBehind::from(mapping, 0)
+    }
+
+    /// For a parser that starts reading at `offset` and never reads before it: only pages
+    /// from there on are handed back, so another parser reading before it keeps its pages.
+    pub fn from(mapping: Arc<Mapping>, offset: usize) -> DropBehind {
+        let page = page_size();
         DropBehind {
             mapping,
-            released: 0,
+            released: offset.div_ceil(page) * page,
         }
     }
 
@@ -92,7 +104,7 @@ impl DropBehind {
         let Some(offset) = (at as usize).checked_sub(start) else {
             return;
         };
-        if offset > self.mapping.len || offset < self.released + DROP_STEP {
+        if offset > self.mapping.len || offset < self.released.saturating_add(DROP_STEP) {
             return;
         }
         let page = page_size();

@@ -18,12 +18,14 @@ mod mapped;
 mod numbers;
 mod references;
 mod schema;
+mod split;
 mod stream;
 mod values;
 
 use crate::error::{json_message, InputError};
 use crate::files::{wide_encoding, UTF8_BOM};
 use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
+use crate::runs;
 use crate::value::Value;
 use mapped::{DropBehind, Mapping};
 use numbers::{NumberGuard, Replaced, Replacements};
@@ -36,7 +38,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
 use stream::{Gathered, Instance, PlanSeed};
 
 /// Plan format major versions this loader knows. Terraform promises that a change of the minor
@@ -78,7 +80,7 @@ pub fn load(path: &Path) -> Result<Project, InputError> {
     let len = usize::try_from(metadata.len()).unwrap_or(usize::MAX);
     if metadata.is_file() && len > 0 {
         if let Ok(mapping) = Mapping::open(&file, len, path) {
-            return load_from(path, Source::Mapped(Rc::new(mapping)));
+            return load_from(path, Source::Mapped(Arc::new(mapping)));
         }
     }
     let open = || {
@@ -121,7 +123,7 @@ enum Source<'a> {
     Reopen(&'a dyn Fn() -> Result<Box<dyn Read + 'a>, InputError>),
     Stream(Option<Box<dyn Read + 'a>>),
     /// A regular file mapped into memory: parsed as a slice, read again as a stream.
-    Mapped(Rc<Mapping>),
+    Mapped(Arc<Mapping>),
 }
 
 impl<'a> Source<'a> {
@@ -309,36 +311,52 @@ fn load_from(path: &Path, mut source: Source) -> Result<Project, InputError> {
     }
     project.notes.extend(number_notes(path, &replaced.list));
 
-    let configuration = gathered.configuration.take().unwrap_or_default();
+    let configuration = gathered.facts.configuration.take().unwrap_or_default();
     let providers = providers(&configuration);
     let config = ModuleConfig::build(configuration.root_module);
     let assembler = Assembler {
         resolver: Resolver::new(&config),
         providers,
     };
-    project.resources = gathered
+    let kept = gathered
         .instances
         .into_iter()
-        .filter(|instance| !instance.removed)
-        .map(|instance| assembler.resource(instance))
-        .collect();
+        .filter(|instance| !instance.removed);
+    let runs = runs::map_runs_owned(kept.collect(), |run| {
+        run.into_iter()
+            .map(|instance| assembler.resource(instance))
+            .collect::<Vec<_>>()
+    });
+    project.resources = runs.into_iter().flatten().collect();
     Ok(project)
 }
 
 /// One pass of the JSON reader over a mapped plan, handing back the pages it has passed.
 fn gather_mapped(
     path: &Path,
-    mapping: &Rc<Mapping>,
+    mapping: &Arc<Mapping>,
     gathered: &mut Gathered,
 ) -> Result<Result<(), serde_json::Error>, InputError> {
     let bytes = mapping.bytes();
     check_start(path, &bytes[..bytes.len().min(HEAD_BYTES)], false)?;
     let json = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
 
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if json.len() >= split::TWO_PARTS_FROM_BYTES && cores > 1 {
+        let in_mapping = split::InMapping {
+            mapping,
+            text_offset: bytes.len() - json.len(),
+        };
+        if let Some(read) = split::gather_in_two_parts(json, Some(in_mapping)) {
+            *gathered = read;
+            return Ok(Ok(()));
+        }
+    }
+
     gathered.drop_behind = Some(DropBehind::new(mapping.clone()));
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let parsed = PlanSeed {
-        gathered: &mut *gathered,
+        sink: &mut *gathered,
     }
     .deserialize(&mut deserializer)
     .and_then(|()| deserializer.end());
@@ -349,7 +367,7 @@ fn gather_mapped(
 /// A mapped plan read as a stream, for the slower second reads that describe an error or take
 /// numbers too large for a float.
 struct MappedReader {
-    mapping: Rc<Mapping>,
+    mapping: Arc<Mapping>,
     at: usize,
 }
 
@@ -367,7 +385,7 @@ impl Read for MappedReader {
 fn gather(reader: Box<dyn Read + '_>, gathered: &mut Gathered) -> Result<(), serde_json::Error> {
     let reader = BufReader::with_capacity(READ_BUFFER, reader);
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    PlanSeed { gathered }
+    PlanSeed { sink: gathered }
         .deserialize(&mut deserializer)
         .and_then(|()| deserializer.end())
 }
@@ -384,11 +402,7 @@ fn field_at_fault(source: &mut Source, path: &Path, guarded: bool) -> Option<Str
     let mut track = serde_path_to_error::Track::new();
     let traced = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
     let mut scratch = Gathered::default();
-    let failed = PlanSeed {
-        gathered: &mut scratch,
-    }
-    .deserialize(traced)
-    .is_err();
+    let failed = PlanSeed { sink: &mut scratch }.deserialize(traced).is_err();
     failed.then(|| track.path().to_string())
 }
 
@@ -442,10 +456,11 @@ fn number_notes(path: &Path, replaced: &[Replaced]) -> Vec<String> {
 
 /// Refuses JSON that is not plan output, saying what was expected. Returns the format version.
 fn check_is_plan(path: &Path, gathered: &Gathered) -> Result<String, InputError> {
-    let is_plan = gathered.has_planned_values || gathered.has_resource_changes;
-    match (&gathered.format_version, is_plan) {
+    let facts = &gathered.facts;
+    let is_plan = facts.has_planned_values || facts.has_resource_changes;
+    match (&facts.format_version, is_plan) {
         (Some(version), true) => Ok(version.clone()),
-        (Some(_), false) if gathered.has_state_values => Err(InputError::new(
+        (Some(_), false) if facts.has_state_values => Err(InputError::new(
             path,
             "this is Terraform state, not a plan; expected the output of \
              `terraform show -json PLANFILE`, with `planned_values`",

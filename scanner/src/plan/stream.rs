@@ -14,13 +14,16 @@ use super::schema::{Action, Configuration, IndexKey};
 use super::values::{Marks, PlanAttributes};
 use crate::address_hash::AddressMap;
 use crate::value::Value;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_json::value::RawValue;
 use std::fmt;
 
 /// The keys of the objects this module reads, told apart without allocating a string for each
 /// (there are tens of them per resource).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(super) enum Field {
     FormatVersion,
     PlannedValues,
     ResourceChanges,
@@ -113,30 +116,45 @@ pub struct Instance {
     pub removed: bool,
 }
 
-/// Everything gathered from one plan.
+/// What the plan says of itself, outside its resources.
 #[derive(Default)]
-pub struct Gathered {
+pub struct Facts {
     pub format_version: Option<String>,
     /// A top-level `values`, as `terraform show -json` writes for a state.
     pub has_state_values: bool,
     pub has_planned_values: bool,
     pub has_resource_changes: bool,
+    pub configuration: Option<Configuration>,
+}
+
+impl Facts {
+    /// Takes in what a later part of the same plan said: where both say a thing, the later
+    /// word stands, as it would for a plan read front to back.
+    pub fn then(&mut self, later: Facts) {
+        if later.format_version.is_some() {
+            self.format_version = later.format_version;
+        }
+        self.has_state_values |= later.has_state_values;
+        self.has_planned_values |= later.has_planned_values;
+        self.has_resource_changes |= later.has_resource_changes;
+        if later.configuration.is_some() {
+            self.configuration = later.configuration;
+        }
+    }
+}
+
+/// Everything gathered from one plan.
+#[derive(Default)]
+pub struct Gathered {
+    pub facts: Facts,
     /// In order of first appearance.
     pub instances: Vec<Instance>,
     by_address: AddressMap<String, usize>,
-    pub configuration: Option<Configuration>,
     /// Given the place of each resource read, when the plan is a mapped file.
     pub drop_behind: Option<DropBehind>,
 }
 
 impl Gathered {
-    /// Says that the parser has passed the resource entry whose address is at `at`.
-    fn passed(&mut self, at: Option<*const u8>) {
-        if let (Some(drop_behind), Some(at)) = (&mut self.drop_behind, at) {
-            drop_behind.passed(at);
-        }
-    }
-
     fn knows(&self, address: &str) -> bool {
         self.by_address.contains_key(address)
     }
@@ -164,14 +182,223 @@ impl Gathered {
         }
         &mut self.instances[i]
     }
+
+    /// What to do with the `values` of a state resource, given the `mode` and `address` its
+    /// entry gave before them.
+    pub(super) fn wanted_values(
+        &self,
+        section: Section,
+        mode: Option<&str>,
+        address: Option<&str>,
+    ) -> Wanted {
+        // Terraform writes the address and mode first, so values that will not be kept are
+        // skipped unread.
+        let skip = match section {
+            Section::Planned => address.is_some_and(|a| self.has_values(a)),
+            Section::Prior => {
+                mode.is_some_and(|mode| mode != "data") || address.is_some_and(|a| self.knows(a))
+            }
+        };
+        if skip {
+            Wanted::Skip
+        } else {
+            Wanted::Read
+        }
+    }
+
+    /// What to do with the `after` of a change, given the `address` its entry gave before it.
+    pub(super) fn wanted_after(&self, address: Option<&str>) -> Wanted {
+        if address.is_some_and(|a| self.has_values(a)) {
+            Wanted::Skip
+        } else {
+            Wanted::Read
+        }
+    }
+
+    /// Takes in a resource of `planned_values` or `prior_state`, with its values if they were
+    /// wanted.
+    pub(super) fn add_state_resource(
+        &mut self,
+        section: Section,
+        head: Head,
+        values: Option<Value>,
+        sensitive: Marks,
+    ) {
+        match section {
+            Section::Planned => {
+                let firm = self.has_values(&head.address);
+                let instance = self.instance(head);
+                if let (Some(values), false) = (values, firm) {
+                    instance.values = Some(values);
+                    instance.values_from_prior = false;
+                }
+                if !sensitive.is_none() {
+                    instance.sensitive.push(sensitive);
+                }
+            }
+            // Only data sources read while planning, which no other section lists.
+            Section::Prior => {
+                if head.mode != "data" || self.knows(&head.address) {
+                    return;
+                }
+                let instance = self.instance(head);
+                instance.values = values;
+                instance.values_from_prior = true;
+                if !sensitive.is_none() {
+                    instance.sensitive.push(sensitive);
+                }
+            }
+        }
+    }
+
+    /// Takes in an entry of `resource_changes`, with its `after` if it was wanted.
+    pub(super) fn add_change(
+        &mut self,
+        head: Head,
+        module_address: Option<String>,
+        deposed: bool,
+        change: ChangeParts<Option<Value>>,
+    ) {
+        if deposed {
+            return;
+        }
+        let firm = self.has_values(&head.address);
+        let instance = self.instance(head);
+        if module_address.is_some() {
+            instance.module_address = module_address;
+        }
+        if is_removal(&change.actions) {
+            instance.removed = true;
+            return;
+        }
+        if let (Some(after), false) = (change.after, firm) {
+            if !after.is_null() {
+                instance.values = Some(after);
+                instance.values_from_prior = false;
+            }
+        }
+        instance.unknown = change.unknown;
+        if !change.sensitive.is_none() {
+            instance.sensitive.push(change.sensitive);
+        }
+    }
 }
 
-/// Reads a whole plan into `gathered`.
-pub struct PlanSeed<'g> {
-    pub gathered: &'g mut Gathered,
+/// What the reader of a resource entry does with the values it meets.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Wanted {
+    /// Build them now.
+    Read,
+    /// Pass over them: they will not be kept.
+    Skip,
+    /// Keep where they are in the text, to be built later if they are kept then.
+    Place,
 }
 
-impl<'de> DeserializeSeed<'de> for PlanSeed<'_> {
+/// Values as the reader of an entry took them.
+pub(super) enum Taken<'de> {
+    None,
+    Built(Value),
+    /// The values' JSON text, lent by the input.
+    Text(&'de str),
+}
+
+/// Where the readers of a plan put the resources they read: a [`Gathered`] for a plan read
+/// front to back, or a recorder of entries for the later part of a plan read in two parts at
+/// once (see `split`), whose entries are taken into the earlier part's [`Gathered`] after.
+pub(super) trait Sink<'de> {
+    fn facts(&mut self) -> &mut Facts;
+
+    /// What to do with the `values` of a state resource, given the `mode` and `address` its
+    /// entry gave before them.
+    fn wants_values(&self, section: Section, mode: Option<&str>, address: Option<&str>) -> Wanted;
+
+    /// What to do with the `after` of a change, given the `address` its entry gave before it.
+    fn wants_after(&self, address: Option<&str>) -> Wanted;
+
+    /// Says that the parser has passed the entry whose address is at `at`.
+    fn passed(&mut self, at: Option<*const u8>);
+
+    fn state_resource(
+        &mut self,
+        section: Section,
+        head: Head,
+        values: Taken<'de>,
+        sensitive: Marks,
+    );
+
+    fn change(
+        &mut self,
+        head: Head,
+        module_address: Option<String>,
+        deposed: bool,
+        change: ChangeParts<Taken<'de>>,
+    );
+}
+
+impl<'de> Sink<'de> for Gathered {
+    fn facts(&mut self) -> &mut Facts {
+        &mut self.facts
+    }
+
+    fn wants_values(&self, section: Section, mode: Option<&str>, address: Option<&str>) -> Wanted {
+        self.wanted_values(section, mode, address)
+    }
+
+    fn wants_after(&self, address: Option<&str>) -> Wanted {
+        self.wanted_after(address)
+    }
+
+    fn passed(&mut self, at: Option<*const u8>) {
+        if let (Some(drop_behind), Some(at)) = (&mut self.drop_behind, at) {
+            drop_behind.passed(at);
+        }
+    }
+
+    fn state_resource(
+        &mut self,
+        section: Section,
+        head: Head,
+        values: Taken<'de>,
+        sensitive: Marks,
+    ) {
+        self.add_state_resource(section, head, values.built(), sensitive);
+    }
+
+    fn change(
+        &mut self,
+        head: Head,
+        module_address: Option<String>,
+        deposed: bool,
+        change: ChangeParts<Taken<'de>>,
+    ) {
+        let change = ChangeParts {
+            actions: change.actions,
+            after: change.after.built(),
+            unknown: change.unknown,
+            sensitive: change.sensitive,
+        };
+        self.add_change(head, module_address, deposed, change);
+    }
+}
+
+impl Taken<'_> {
+    /// The values built. A [`Gathered`] never asks for a place (it wants values read or
+    /// skipped), so text never reaches it.
+    fn built(self) -> Option<Value> {
+        match self {
+            Taken::Built(value) => Some(value),
+            Taken::None | Taken::Text(_) => None,
+        }
+    }
+}
+
+/// Reads a whole plan into a sink.
+pub struct PlanSeed<'g, S> {
+    pub sink: &'g mut S,
+}
+
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for PlanSeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -179,7 +406,7 @@ impl<'de> DeserializeSeed<'de> for PlanSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for PlanSeed<'_> {
+impl<'de, S: Sink<'de>> Visitor<'de> for PlanSeed<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -187,36 +414,53 @@ impl<'de> Visitor<'de> for PlanSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let gathered = self.gathered;
-        while let Some(key) = map.next_key::<Field>()? {
-            match key {
-                Field::FormatVersion => {
-                    gathered.format_version = Some(map.next_value::<FormatVersion>()?.0)
+        while let Some(field) = map.next_key::<Field>()? {
+            map.next_value_seed(MemberSeed {
+                field,
+                sink: &mut *self.sink,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The value of one member of the plan object, read into a sink.
+pub(super) struct MemberSeed<'g, S> {
+    pub field: Field,
+    pub sink: &'g mut S,
+}
+
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for MemberSeed<'_, S> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let sink = self.sink;
+        match self.field {
+            Field::FormatVersion => {
+                sink.facts().format_version = Some(FormatVersion::deserialize(deserializer)?.0)
+            }
+            Field::PlannedValues => {
+                sink.facts().has_planned_values = true;
+                StateValuesSeed {
+                    sink,
+                    section: Section::Planned,
                 }
-                Field::PlannedValues => {
-                    gathered.has_planned_values = true;
-                    map.next_value_seed(StateValuesSeed {
-                        gathered: &mut *gathered,
-                        section: Section::Planned,
-                    })?;
-                }
-                Field::ResourceChanges => {
-                    gathered.has_resource_changes = true;
-                    map.next_value_seed(ChangesSeed {
-                        gathered: &mut *gathered,
-                    })?;
-                }
-                Field::PriorState => map.next_value_seed(PriorStateSeed {
-                    gathered: &mut *gathered,
-                })?,
-                Field::Configuration => gathered.configuration = Some(map.next_value()?),
-                Field::Values => {
-                    gathered.has_state_values = true;
-                    map.next_value::<IgnoredAny>()?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                .deserialize(deserializer)?;
+            }
+            Field::ResourceChanges => {
+                sink.facts().has_resource_changes = true;
+                ChangesSeed { sink }.deserialize(deserializer)?;
+            }
+            Field::PriorState => PriorStateSeed { sink }.deserialize(deserializer)?,
+            Field::Configuration => {
+                sink.facts().configuration = Some(Configuration::deserialize(deserializer)?)
+            }
+            Field::Values => {
+                sink.facts().has_state_values = true;
+                IgnoredAny::deserialize(deserializer)?;
+            }
+            _ => {
+                IgnoredAny::deserialize(deserializer)?;
             }
         }
         Ok(())
@@ -262,8 +506,8 @@ impl Visitor<'_> for FormatVersionVisitor {
 }
 
 /// Which state a module tree describes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Section {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Section {
     /// `planned_values`: the state after apply.
     Planned,
     /// `prior_state.values`: the state before it.
@@ -271,12 +515,12 @@ enum Section {
 }
 
 /// `{"root_module": {...}}`, in `planned_values` and in `prior_state.values`.
-struct StateValuesSeed<'g> {
-    gathered: &'g mut Gathered,
+struct StateValuesSeed<'g, S> {
+    sink: &'g mut S,
     section: Section,
 }
 
-impl<'de> DeserializeSeed<'de> for StateValuesSeed<'_> {
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for StateValuesSeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -284,7 +528,7 @@ impl<'de> DeserializeSeed<'de> for StateValuesSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for StateValuesSeed<'_> {
+impl<'de, S: Sink<'de>> Visitor<'de> for StateValuesSeed<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -295,7 +539,7 @@ impl<'de> Visitor<'de> for StateValuesSeed<'_> {
         while let Some(key) = map.next_key::<Field>()? {
             if key == Field::RootModule {
                 map.next_value_seed(ModuleSeed {
-                    gathered: &mut *self.gathered,
+                    sink: &mut *self.sink,
                     section: self.section,
                 })?;
             } else {
@@ -307,11 +551,11 @@ impl<'de> Visitor<'de> for StateValuesSeed<'_> {
 }
 
 /// `{"format_version": .., "values": {"root_module": ..}}`.
-struct PriorStateSeed<'g> {
-    gathered: &'g mut Gathered,
+struct PriorStateSeed<'g, S> {
+    sink: &'g mut S,
 }
 
-impl<'de> DeserializeSeed<'de> for PriorStateSeed<'_> {
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for PriorStateSeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -319,7 +563,7 @@ impl<'de> DeserializeSeed<'de> for PriorStateSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for PriorStateSeed<'_> {
+impl<'de, S: Sink<'de>> Visitor<'de> for PriorStateSeed<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -330,7 +574,7 @@ impl<'de> Visitor<'de> for PriorStateSeed<'_> {
         while let Some(key) = map.next_key::<Field>()? {
             if key == Field::Values {
                 map.next_value_seed(StateValuesSeed {
-                    gathered: &mut *self.gathered,
+                    sink: &mut *self.sink,
                     section: Section::Prior,
                 })?;
             } else {
@@ -342,12 +586,12 @@ impl<'de> Visitor<'de> for PriorStateSeed<'_> {
 }
 
 /// A module of a state: `{"address": .., "resources": [..], "child_modules": [..]}`.
-struct ModuleSeed<'g> {
-    gathered: &'g mut Gathered,
+struct ModuleSeed<'g, S> {
+    sink: &'g mut S,
     section: Section,
 }
 
-impl<'de> DeserializeSeed<'de> for ModuleSeed<'_> {
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for ModuleSeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -355,7 +599,7 @@ impl<'de> DeserializeSeed<'de> for ModuleSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for ModuleSeed<'_> {
+impl<'de, S: Sink<'de>> Visitor<'de> for ModuleSeed<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -366,12 +610,12 @@ impl<'de> Visitor<'de> for ModuleSeed<'_> {
         while let Some(key) = map.next_key::<Field>()? {
             match key {
                 Field::Resources => map.next_value_seed(ListSeed {
-                    gathered: &mut *self.gathered,
+                    sink: &mut *self.sink,
                     section: self.section,
                     item: Item::StateResource,
                 })?,
                 Field::ChildModules => map.next_value_seed(ListSeed {
-                    gathered: &mut *self.gathered,
+                    sink: &mut *self.sink,
                     section: self.section,
                     item: Item::Module,
                 })?,
@@ -393,13 +637,13 @@ enum Item {
 }
 
 /// A list of state resources, child modules or resource changes.
-struct ListSeed<'g> {
-    gathered: &'g mut Gathered,
+struct ListSeed<'g, S> {
+    sink: &'g mut S,
     section: Section,
     item: Item,
 }
 
-impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for ListSeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -407,7 +651,7 @@ impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for ListSeed<'_> {
+impl<'de, S: Sink<'de>> Visitor<'de> for ListSeed<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -422,15 +666,15 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
         loop {
             let more = match self.item {
                 Item::StateResource => seq.next_element_seed(StateResourceSeed {
-                    gathered: &mut *self.gathered,
+                    sink: &mut *self.sink,
                     section: self.section,
                 })?,
                 Item::Module => seq.next_element_seed(ModuleSeed {
-                    gathered: &mut *self.gathered,
+                    sink: &mut *self.sink,
                     section: self.section,
                 })?,
                 Item::Change => seq.next_element_seed(ChangeEntrySeed {
-                    gathered: &mut *self.gathered,
+                    sink: &mut *self.sink,
                 })?,
             };
             if more.is_none() {
@@ -441,16 +685,19 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
 }
 
 /// The fields every resource entry starts with.
-struct Head {
-    address: String,
+pub(super) struct Head {
+    pub address: String,
     /// Where the address is in the input, when it was read from memory unescaped.
     address_at: Option<*const u8>,
-    mode: String,
+    pub mode: String,
     resource_type: String,
     name: String,
     key: Option<IndexKey>,
 }
 
+// SAFETY: `address_at` is only compared with the bounds of the mapped plan, never read through,
+// so a head may move to the thread that takes it in.
+unsafe impl Send for Head {}
 /// The identifying fields of an entry, read in any order.
 #[derive(Default)]
 struct HeadFields {
@@ -529,12 +776,12 @@ impl<'de> de::Deserialize<'de> for PlacedText {
 }
 
 /// A resource of `planned_values` or `prior_state`.
-struct StateResourceSeed<'g> {
-    gathered: &'g mut Gathered,
+struct StateResourceSeed<'g, S> {
+    sink: &'g mut S,
     section: Section,
 }
 
-impl<'de> DeserializeSeed<'de> for StateResourceSeed<'_> {
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for StateResourceSeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -542,7 +789,7 @@ impl<'de> DeserializeSeed<'de> for StateResourceSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for StateResourceSeed<'_> {
+impl<'de, S: Sink<'de>> Visitor<'de> for StateResourceSeed<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -550,9 +797,9 @@ impl<'de> Visitor<'de> for StateResourceSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let gathered = self.gathered;
+        let sink = self.sink;
         let mut head = HeadFields::default();
-        let mut values = None;
+        let mut values = Taken::None;
         let mut sensitive = Marks::None;
 
         while let Some(key) = map.next_key::<Field>()? {
@@ -561,21 +808,12 @@ impl<'de> Visitor<'de> for StateResourceSeed<'_> {
             }
             match key {
                 Field::Values => {
-                    // Terraform writes the address and mode first, so values that will not be
-                    // kept are skipped unread.
-                    let address = head.address.as_deref();
-                    let skip = match self.section {
-                        Section::Planned => address.is_some_and(|a| gathered.has_values(a)),
-                        Section::Prior => {
-                            head.mode.as_deref().is_some_and(|mode| mode != "data")
-                                || address.is_some_and(|a| gathered.knows(a))
-                        }
-                    };
-                    if skip {
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        values = Some(map.next_value::<PlanAttributes>()?.0);
-                    }
+                    let wanted = sink.wants_values(
+                        self.section,
+                        head.mode.as_deref(),
+                        head.address.as_deref(),
+                    );
+                    values = take_values(&mut map, wanted)?;
                 }
                 Field::SensitiveValues => sensitive = map.next_value()?,
                 _ => {
@@ -585,47 +823,38 @@ impl<'de> Visitor<'de> for StateResourceSeed<'_> {
         }
 
         let head = head.finish()?;
-        gathered.passed(head.address_at);
-        match self.section {
-            Section::Planned => {
-                let firm = gathered.has_values(&head.address);
-                let instance = gathered.instance(head);
-                if let (Some(values), false) = (values, firm) {
-                    instance.values = Some(values);
-                    instance.values_from_prior = false;
-                }
-                if !sensitive.is_none() {
-                    instance.sensitive.push(sensitive);
-                }
-            }
-            // Only data sources read while planning, which no other section lists.
-            Section::Prior => {
-                if head.mode != "data" || gathered.knows(&head.address) {
-                    return Ok(());
-                }
-                let instance = gathered.instance(head);
-                instance.values = values;
-                instance.values_from_prior = true;
-                if !sensitive.is_none() {
-                    instance.sensitive.push(sensitive);
-                }
-            }
-        }
+        sink.passed(head.address_at);
+        sink.state_resource(self.section, head, values, sensitive);
         Ok(())
     }
 }
 
-/// `resource_changes`.
-struct ChangesSeed<'g> {
-    gathered: &'g mut Gathered,
+/// Reads, skips or keeps the place of the values that are the next value of `map`.
+fn take_values<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    wanted: Wanted,
+) -> Result<Taken<'de>, A::Error> {
+    Ok(match wanted {
+        Wanted::Read => Taken::Built(map.next_value::<PlanAttributes>()?.0),
+        Wanted::Skip => {
+            map.next_value::<IgnoredAny>()?;
+            Taken::None
+        }
+        Wanted::Place => Taken::Text(map.next_value::<&'de RawValue>()?.get()),
+    })
 }
 
-impl<'de> DeserializeSeed<'de> for ChangesSeed<'_> {
+/// `resource_changes`.
+struct ChangesSeed<'g, S> {
+    sink: &'g mut S,
+}
+
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for ChangesSeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         ListSeed {
-            gathered: self.gathered,
+            sink: self.sink,
             section: Section::Planned,
             item: Item::Change,
         }
@@ -634,11 +863,11 @@ impl<'de> DeserializeSeed<'de> for ChangesSeed<'_> {
 }
 
 /// One entry of `resource_changes`.
-struct ChangeEntrySeed<'g> {
-    gathered: &'g mut Gathered,
+struct ChangeEntrySeed<'g, S> {
+    sink: &'g mut S,
 }
 
-impl<'de> DeserializeSeed<'de> for ChangeEntrySeed<'_> {
+impl<'de, S: Sink<'de>> DeserializeSeed<'de> for ChangeEntrySeed<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -646,7 +875,7 @@ impl<'de> DeserializeSeed<'de> for ChangeEntrySeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for ChangeEntrySeed<'_> {
+impl<'de, S: Sink<'de>> Visitor<'de> for ChangeEntrySeed<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -654,7 +883,7 @@ impl<'de> Visitor<'de> for ChangeEntrySeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let gathered = self.gathered;
+        let sink = self.sink;
         let mut head = HeadFields::default();
         let mut module_address = None;
         let mut deposed = false;
@@ -670,11 +899,8 @@ impl<'de> Visitor<'de> for ChangeEntrySeed<'_> {
                 // only ever destroyed; the current object has a change of its own.
                 Field::Deposed => deposed = map.next_value::<Option<IgnoredAny>>()?.is_some(),
                 Field::Change => {
-                    let skip_after = head
-                        .address
-                        .as_deref()
-                        .is_some_and(|a| gathered.has_values(a));
-                    change = Some(map.next_value_seed(ChangeSeed { skip_after })?);
+                    let after = sink.wants_after(head.address.as_deref());
+                    change = Some(map.next_value_seed(ChangeSeed { after })?);
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -683,30 +909,9 @@ impl<'de> Visitor<'de> for ChangeEntrySeed<'_> {
         }
 
         let head = head.finish()?;
-        gathered.passed(head.address_at);
-        let change: ChangeParts = change.ok_or_else(|| de::Error::missing_field("change"))?;
-        if deposed {
-            return Ok(());
-        }
-        let firm = gathered.has_values(&head.address);
-        let instance = gathered.instance(head);
-        if module_address.is_some() {
-            instance.module_address = module_address;
-        }
-        if is_removal(&change.actions) {
-            instance.removed = true;
-            return Ok(());
-        }
-        if let (Some(after), false) = (change.after, firm) {
-            if !after.is_null() {
-                instance.values = Some(after);
-                instance.values_from_prior = false;
-            }
-        }
-        instance.unknown = change.unknown;
-        if !change.sensitive.is_none() {
-            instance.sensitive.push(change.sensitive);
-        }
+        sink.passed(head.address_at);
+        let change = change.ok_or_else(|| de::Error::missing_field("change"))?;
+        sink.change(head, module_address, deposed, change);
         Ok(())
     }
 }
@@ -719,48 +924,47 @@ fn is_removal(actions: &[Action]) -> bool {
             .all(|action| matches!(action, Action::Delete | Action::Forget))
 }
 
-struct ChangeParts {
-    actions: Vec<Action>,
-    after: Option<Value>,
-    unknown: Marks,
-    sensitive: Marks,
+/// What the loader keeps of a change; `A` is how its `after` was taken.
+pub(super) struct ChangeParts<A> {
+    pub actions: Vec<Action>,
+    pub after: A,
+    pub unknown: Marks,
+    pub sensitive: Marks,
 }
 
 /// The `change` object of a resource change.
 struct ChangeSeed {
-    /// The values are known already, from `planned_values`.
-    skip_after: bool,
+    /// What to do with `after`.
+    after: Wanted,
 }
 
 impl<'de> DeserializeSeed<'de> for ChangeSeed {
-    type Value = ChangeParts;
+    type Value = ChangeParts<Taken<'de>>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ChangeParts, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for ChangeSeed {
-    type Value = ChangeParts;
+    type Value = ChangeParts<Taken<'de>>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a change object with `actions`")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ChangeParts, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut actions = None;
         let mut parts = ChangeParts {
             actions: Vec::new(),
-            after: None,
+            after: Taken::None,
             unknown: Marks::None,
             sensitive: Marks::None,
         };
         while let Some(key) = map.next_key::<Field>()? {
             match key {
                 Field::Actions => actions = Some(map.next_value()?),
-                Field::After if !self.skip_after => {
-                    parts.after = Some(map.next_value::<PlanAttributes>()?.0)
-                }
+                Field::After => parts.after = take_values(&mut map, self.after)?,
                 Field::AfterUnknown => parts.unknown = map.next_value()?,
                 Field::AfterSensitive => parts.sensitive = map.next_value()?,
                 _ => {

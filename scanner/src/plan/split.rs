@@ -1,0 +1,521 @@
+//! Reads a large mapped plan in two parts at once, one per core.
+//!
+//! Terraform writes the members of a plan in a fixed order, and the two largest,
+//! `planned_values` and `resource_changes`, stand next to each other. So the plan is cut where
+//! the text `"resource_changes"` is first found: one thread reads from the start of the plan
+//! up to there, another from there to the end, each with a JSON parser of its own.
+//!
+//! That text could also stand inside a value (an attribute or a tag of that name), so the cut
+//! is checked, not trusted. The earlier part must arrive exactly at the cut between two members
+//! of the plan object, and the later part must read members from there to the end of the plan.
+//! Together they have then read the whole plan as one JSON object, member by member. When
+//! either part fails (the text was inside a value, the plan is not as Terraform writes it, or
+//! its JSON is broken) the caller reads the plan again front to back, which gives the plan's
+//! error if it has one.
+//!
+//! A plan read front to back keeps a resource's values from whichever section gives them
+//! first, and skips them unbuilt in the sections after. The later part cannot know what the
+//! earlier part found, so it keeps the place of the values it meets instead ([`Wanted::Place`]);
+//! its entries are then taken into the earlier part's [`Gathered`] in the order they were read,
+//! by the same rules as front to back, and only the values those rules keep are built.
+//!
+//! One difference remains, for JSON nested about 128 levels deep: each part's parser counts
+//! nesting from the members of the plan object rather than from the plan object itself, so a
+//! plan one level short of the limit when read front to back is read in two parts.
+
+use super::mapped::{DropBehind, Mapping};
+use super::stream::{
+    ChangeParts, Facts, Field, Gathered, Head, MemberSeed, Section, Sink, Taken, Wanted,
+};
+use super::values::{Marks, PlanAttributes};
+use crate::value::Value;
+use serde::de::{DeserializeSeed, IgnoredAny};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// Plans smaller than this are read by one thread: a second would cost more than it saves.
+pub const TWO_PARTS_FROM_BYTES: usize = 16 << 20;
+
+/// The member the later part starts with.
+const CUT_AT: &[u8] = b"\"resource_changes\"";
+
+/// The mapping a plan's text lies in, and where the text (past any byte order mark) starts in
+/// it: each part hands back the pages it has read.
+pub struct InMapping<'m> {
+    pub mapping: &'m Arc<Mapping>,
+    pub text_offset: usize,
+}
+
+/// Reads the plan in `json` in two parts at once, or says it cannot (`None`): then the plan
+/// must be read front to back.
+pub fn gather_in_two_parts(json: &[u8], mapping: Option<InMapping>) -> Option<Gathered> {
+    let cut = memchr::memmem::find(json, CUT_AT)?;
+    let drop_behind = |from: usize| {
+        mapping
+            .as_ref()
+            .map(|m| DropBehind::from(m.mapping.clone(), m.text_offset + from))
+    };
+    let earlier_drop_behind = drop_behind(0);
+    let later_drop_behind = drop_behind(cut);
+
+    std::thread::scope(|scope| {
+        let later = scope.spawn(move || read_later_part(json, cut, later_drop_behind));
+        let earlier = read_earlier_part(json, cut, earlier_drop_behind);
+        let later = match later.join() {
+            Ok(later) => later,
+            // A panic is a bug; let it surface as it would on one thread.
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+
+        let mut gathered = earlier?;
+        take_in(&mut gathered, later?).ok()?;
+        Some(gathered)
+    })
+}
+
+/// The plan from its start up to the member at `cut`, which must be where a member starts.
+fn read_earlier_part(json: &[u8], cut: usize, drop_behind: Option<DropBehind>) -> Option<Gathered> {
+    let mut gathered = Gathered::default();
+    gathered.drop_behind = drop_behind;
+    let mut members = Members { json, at: 0 };
+    members.byte(b'{')?;
+
+    loop {
+        members.skip_whitespace();
+        if members.at >= cut {
+            gathered.drop_behind = None;
+            return (members.at == cut).then_some(gathered);
+        }
+
+        let field = members.key()?;
+        members.value(MemberSeed {
+            field,
+            sink: &mut gathered,
+        })?;
+        if !members.next_member()? {
+            // The plan ended before the cut: it was inside a value.
+            return None;
+        }
+    }
+}
+
+/// The members of the plan from the one at `cut` to the end of the plan.
+fn read_later_part(
+    json: &[u8],
+    cut: usize,
+    drop_behind: Option<DropBehind>,
+) -> Option<Recorder<'_>> {
+    let mut recorder = Recorder {
+        facts: Facts::default(),
+        entries: Vec::new(),
+        drop_behind,
+    };
+    let mut members = Members { json, at: cut };
+
+    loop {
+        let field = members.key()?;
+        members.value(MemberSeed {
+            field,
+            sink: &mut recorder,
+        })?;
+        if !members.next_member()? {
+            break;
+        }
+    }
+
+    members.skip_whitespace();
+    (members.at == json.len()).then_some(recorder)
+}
+
+/// Takes the entries of the later part into what the earlier part gathered, as if read after
+/// it, building the values that are kept. The error is a value's JSON the parser refused.
+fn take_in(gathered: &mut Gathered, later: Recorder) -> Result<(), serde_json::Error> {
+    gathered.facts.then(later.facts);
+
+    for entry in later.entries {
+        match entry {
+            Entry::State {
+                section,
+                head,
+                values,
+                sensitive,
+            } => {
+                let values = match values {
+                    Taken::Text(text) => {
+                        let wanted =
+                            gathered.wanted_values(section, Some(&head.mode), Some(&head.address));
+                        build_if(wanted, text)?
+                    }
+                    Taken::Built(value) => Some(value),
+                    Taken::None => None,
+                };
+                gathered.add_state_resource(section, head, values, sensitive);
+            }
+            Entry::Change {
+                head,
+                module_address,
+                deposed,
+                change,
+            } => {
+                let after = match change.after {
+                    Taken::Text(text) => {
+                        build_if(gathered.wanted_after(Some(&head.address)), text)?
+                    }
+                    Taken::Built(value) => Some(value),
+                    Taken::None => None,
+                };
+                let change = ChangeParts {
+                    actions: change.actions,
+                    after,
+                    unknown: change.unknown,
+                    sensitive: change.sensitive,
+                };
+                gathered.add_change(head, module_address, deposed, change);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The values in `text` when they are wanted.
+fn build_if(wanted: Wanted, text: &str) -> Result<Option<Value>, serde_json::Error> {
+    if wanted != Wanted::Read {
+        return Ok(None);
+    }
+    serde_json::from_str::<PlanAttributes>(text).map(|values| Some(values.0))
+}
+
+/// What the later part read of one resource entry.
+enum Entry<'de> {
+    State {
+        section: Section,
+        head: Head,
+        values: Taken<'de>,
+        sensitive: Marks,
+    },
+    Change {
+        head: Head,
+        module_address: Option<String>,
+        deposed: bool,
+        change: ChangeParts<Taken<'de>>,
+    },
+}
+
+/// The sink of the later part: its entries in the order read, with the places of their values.
+struct Recorder<'de> {
+    facts: Facts,
+    entries: Vec<Entry<'de>>,
+    drop_behind: Option<DropBehind>,
+}
+
+impl<'de> Sink<'de> for Recorder<'de> {
+    fn facts(&mut self) -> &mut Facts {
+        &mut self.facts
+    }
+
+    fn wants_values(&self, section: Section, mode: Option<&str>, address: Option<&str>) -> Wanted {
+        // Front to back, only data sources are read from the prior state, and values whose
+        // entry has not given its address yet are read, since nothing can be looked up.
+        if section == Section::Prior && mode.is_some_and(|mode| mode != "data") {
+            return Wanted::Skip;
+        }
+        if address.is_none() {
+            return Wanted::Read;
+        }
+        Wanted::Place
+    }
+
+    fn wants_after(&self, address: Option<&str>) -> Wanted {
+        if address.is_none() {
+            return Wanted::Read;
+        }
+        Wanted::Place
+    }
+
+    fn passed(&mut self, at: Option<*const u8>) {
+        if let (Some(drop_behind), Some(at)) = (&mut self.drop_behind, at) {
+            drop_behind.passed(at);
+        }
+    }
+
+    fn state_resource(
+        &mut self,
+        section: Section,
+        head: Head,
+        values: Taken<'de>,
+        sensitive: Marks,
+    ) {
+        self.entries.push(Entry::State {
+            section,
+            head,
+            values,
+            sensitive,
+        });
+    }
+
+    fn change(
+        &mut self,
+        head: Head,
+        module_address: Option<String>,
+        deposed: bool,
+        change: ChangeParts<Taken<'de>>,
+    ) {
+        self.entries.push(Entry::Change {
+            head,
+            module_address,
+            deposed,
+            change,
+        });
+    }
+}
+
+/// Reads the members of the plan object one at a time, each value with a parser of its own.
+struct Members<'j> {
+    json: &'j [u8],
+    at: usize,
+}
+
+impl<'j> Members<'j> {
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.json.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// Moves past `expected`, the next byte that is not whitespace.
+    fn byte(&mut self, expected: u8) -> Option<()> {
+        self.skip_whitespace();
+        (self.json.get(self.at) == Some(&expected)).then(|| self.at += 1)
+    }
+
+    /// Parses the JSON value that comes next with `seed`, and moves past it.
+    fn value<S: DeserializeSeed<'j>>(&mut self, seed: S) -> Option<S::Value> {
+        self.skip_whitespace();
+        let mut parser = serde_json::Deserializer::from_slice(self.json.get(self.at..)?);
+        let value = seed.deserialize(&mut parser).ok()?;
+        // A stream of values starts where the parser stands: right after the value.
+        self.at += parser.into_iter::<IgnoredAny>().byte_offset();
+        Some(value)
+    }
+
+    /// A member's key and the colon after it.
+    fn key(&mut self) -> Option<Field> {
+        let field = self.value(PhantomData::<Field>)?;
+        self.byte(b':')?;
+        Some(field)
+    }
+
+    /// Moves past the comma before another member (`true`) or the brace that closes the plan
+    /// object (`false`).
+    fn next_member(&mut self) -> Option<bool> {
+        self.skip_whitespace();
+        let more = match self.json.get(self.at)? {
+            b',' => true,
+            b'}' => false,
+            _ => return None,
+        };
+        self.at += 1;
+        Some(more)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a gathering holds, spelled out to compare two of them.
+    fn spelled(gathered: &Gathered) -> String {
+        let facts = &gathered.facts;
+        format!(
+            "{:?}\nversion {:?} state {} planned {} changes {} configuration {}",
+            gathered.instances,
+            facts.format_version,
+            facts.has_state_values,
+            facts.has_planned_values,
+            facts.has_resource_changes,
+            facts.configuration.is_some(),
+        )
+    }
+
+    fn front_to_back(json: &str) -> Gathered {
+        let mut gathered = Gathered::default();
+        let mut parser = serde_json::Deserializer::from_str(json);
+        super::super::stream::PlanSeed {
+            sink: &mut gathered,
+        }
+        .deserialize(&mut parser)
+        .and_then(|()| parser.end())
+        .expect("a plan");
+        gathered
+    }
+
+    /// Reads `json` both ways and says whether it could be read in two parts; the two readings
+    /// must agree when it could.
+    fn agrees(json: &str) -> bool {
+        let whole = front_to_back(json);
+        let Some(parts) = gather_in_two_parts(json.as_bytes(), None) else {
+            return false;
+        };
+        assert_eq!(spelled(&parts), spelled(&whole), "plan:\n{json}");
+        true
+    }
+
+    fn resource(address: &str, values: &str) -> String {
+        let (kind, name) = address.split_once('.').unwrap_or(("", address));
+        format!(
+            r#"{{"address":"{address}","mode":"managed","type":"{kind}","name":"{name}",
+                "values":{values},"sensitive_values":{{}}}}"#
+        )
+    }
+
+    fn change(address: &str, actions: &str, after: &str, unknown: &str) -> String {
+        let (kind, name) = address.split_once('.').unwrap_or(("", address));
+        format!(
+            r#"{{"address":"{address}","mode":"managed","type":"{kind}","name":"{name}",
+                "change":{{"actions":{actions},"before":null,"after":{after},
+                "after_unknown":{unknown},"after_sensitive":{{"password":true}}}}}}"#
+        )
+    }
+
+    fn plan(planned: &[String], changes: &[String], prior: &str) -> String {
+        format!(
+            r#"{{"format_version":"1.2","terraform_version":"1.11.4","variables":{{}},
+              "planned_values":{{"root_module":{{"resources":[{}]}}}},
+              "resource_changes":[{}],
+              "prior_state":{prior},
+              "configuration":{{"root_module":{{}}}},
+              "timestamp":"2026-01-01T00:00:00Z","applyable":true}}"#,
+            planned.join(","),
+            changes.join(",")
+        )
+    }
+
+    const NO_PRIOR: &str = r#"{"format_version":"1.0","values":{"root_module":{}}}"#;
+
+    #[test]
+    fn a_plan_as_terraform_writes_it_reads_the_same_in_two_parts() {
+        let planned = [
+            resource("aws_s3_bucket.a", r#"{"bucket":"a","tags":{"phi":"yes"}}"#),
+            resource("aws_kms_key.k", r#"{"enable_key_rotation":false}"#),
+        ];
+        let changes = [
+            change(
+                "aws_s3_bucket.a",
+                r#"["create"]"#,
+                r#"{"bucket":"a","tags":{"phi":"yes"}}"#,
+                r#"{"arn":true}"#,
+            ),
+            change(
+                "aws_kms_key.k",
+                r#"["update"]"#,
+                r#"{"enable_key_rotation":false}"#,
+                "{}",
+            ),
+            // Destroyed: in no planned values, and removed.
+            change("aws_db_instance.old", r#"["delete"]"#, "null", "{}"),
+            // Only in the changes: its `after` is built when taken in.
+            change(
+                "aws_ebs_volume.v",
+                r#"["create"]"#,
+                r#"{"encrypted":false,"password":"x"}"#,
+                "{}",
+            ),
+        ];
+        let prior = r#"{"format_version":"1.0","values":{"root_module":{"resources":[
+            {"address":"data.aws_caller_identity.me","mode":"data","type":"aws_caller_identity",
+             "name":"me","values":{"account_id":"123"}},
+            {"address":"aws_s3_bucket.a","mode":"managed","type":"aws_s3_bucket","name":"a",
+             "values":{"bucket":"old"}}]}}}"#;
+
+        let json = plan(&planned, &changes, prior);
+        assert!(agrees(&json));
+
+        let parts = gather_in_two_parts(json.as_bytes(), None).unwrap();
+        let volume = parts
+            .instances
+            .iter()
+            .find(|i| i.address == "aws_ebs_volume.v")
+            .unwrap();
+        assert_eq!(
+            volume.values.as_ref().unwrap().at("encrypted"),
+            &Value::Bool(false)
+        );
+        let identity = parts
+            .instances
+            .iter()
+            .find(|i| i.address == "data.aws_caller_identity.me")
+            .unwrap();
+        assert_eq!(
+            identity.values.as_ref().unwrap().at("account_id"),
+            &Value::from("123")
+        );
+    }
+
+    #[test]
+    fn entries_that_give_their_address_late_are_read_as_front_to_back() {
+        let late = r#"{"change":{"actions":["create"],"after":{"encrypted":true}},
+            "address":"aws_ebs_volume.late","mode":"managed","type":"aws_ebs_volume",
+            "name":"late"}"#;
+        let json = plan(&[], &[late.to_string()], NO_PRIOR);
+        assert!(agrees(&json));
+    }
+
+    #[test]
+    fn the_cut_inside_a_value_is_refused() {
+        // A tag named like the member: the earlier part passes the cut inside planned values.
+        let planned = [resource(
+            "aws_s3_bucket.a",
+            r#"{"tags":{"resource_changes":"x"}}"#,
+        )];
+        let json = plan(&planned, &[], NO_PRIOR);
+        assert!(gather_in_two_parts(json.as_bytes(), None).is_none());
+    }
+
+    #[test]
+    fn broken_json_in_either_part_is_left_to_the_reader_front_to_back() {
+        let json = plan(&[], &[], NO_PRIOR);
+        let broken_later = json.replace(r#""applyable":true"#, r#""applyable":tru"#);
+        assert!(gather_in_two_parts(broken_later.as_bytes(), None).is_none());
+
+        let broken_earlier = json.replace(r#""variables":{}"#, r#""variables":{"#);
+        assert!(gather_in_two_parts(broken_earlier.as_bytes(), None).is_none());
+
+        let trailing = format!("{json} x");
+        assert!(gather_in_two_parts(trailing.as_bytes(), None).is_none());
+    }
+
+    #[test]
+    fn members_in_another_order_read_the_same() {
+        // Changes before planned values: the later part meets the planned values and keeps
+        // their places; the earlier part is the first few members only.
+        let json = format!(
+            r#"{{"format_version":"1.2","resource_changes":[{}],
+              "planned_values":{{"root_module":{{"resources":[{}]}}}}}}"#,
+            change(
+                "aws_ebs_volume.v",
+                r#"["create"]"#,
+                r#"{"encrypted":true}"#,
+                "{}"
+            ),
+            resource("aws_ebs_volume.v", r#"{"encrypted":false}"#),
+        );
+        assert!(agrees(&json));
+    }
+
+    #[test]
+    fn the_test_plans_read_the_same_in_two_parts() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let plans = [
+            "tests/cases/plan-sensitive-values/plan.json",
+            "tests/cases/plan-child-module-ebs/plan.json",
+            "tests/cases/plan-unknown-kms-key/plan.json",
+            "scanner/tests/fixtures/plan/terraform-data/plan.json",
+            "scanner/tests/fixtures/output/plan.json",
+        ];
+        for plan in plans {
+            let json = std::fs::read_to_string(root.join(plan)).unwrap();
+            let has_changes = json.contains("\"resource_changes\"");
+            assert_eq!(agrees(&json), has_changes, "{plan}");
+        }
+    }
+}
