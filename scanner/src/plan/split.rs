@@ -36,6 +36,10 @@ use std::sync::Arc;
 /// Plans smaller than this are read by one thread: a second would cost more than it saves.
 pub const TWO_PARTS_FROM_BYTES: usize = 16 << 20;
 
+/// Fewer bytes than a resource takes in a plan: Terraform writes each one at least twice, with
+/// its address, type and name each time, and a kilobyte or more of values.
+const BYTES_PER_RESOURCE_AT_LEAST: usize = 1_024;
+
 /// The member the later part starts with.
 const CUT_AT: &[u8] = b"\"resource_changes\"";
 
@@ -55,6 +59,11 @@ pub fn gather_in_two_parts(json: &[u8], mapping: Option<InMapping>) -> Option<Ga
             .as_ref()
             .map(|m| DropBehind::from(m.mapping.clone(), m.text_offset + from))
     };
+    // The search brought in every page before the cut; they are handed back at once rather
+    // than held until the earlier part has read past them.
+    if let Some(mut searched) = drop_behind(0) {
+        searched.passed(json[cut..].as_ptr());
+    }
     let earlier_drop_behind = drop_behind(0);
     let later_drop_behind = drop_behind(cut);
 
@@ -77,6 +86,11 @@ pub fn gather_in_two_parts(json: &[u8], mapping: Option<InMapping>) -> Option<Ga
 fn read_earlier_part(json: &[u8], cut: usize, drop_behind: Option<DropBehind>) -> Option<Gathered> {
     let mut gathered = Gathered::default();
     gathered.drop_behind = drop_behind;
+    // Room for about as many resources as the plan can hold, so the list does not grow and
+    // move as they come; room that is never filled is never touched, and costs nothing.
+    gathered
+        .instances
+        .reserve(json.len() / BYTES_PER_RESOURCE_AT_LEAST);
     let mut members = Members { json, at: 0 };
     members.byte(b'{')?;
 
@@ -107,7 +121,7 @@ fn read_later_part(
 ) -> Option<Recorder<'_>> {
     let mut recorder = Recorder {
         facts: Facts::default(),
-        entries: Vec::new(),
+        entries: Chunks::default(),
         drop_behind,
     };
     let mut members = Members { json, at: cut };
@@ -204,8 +218,45 @@ enum Entry<'de> {
 /// The sink of the later part: its entries in the order read, with the places of their values.
 struct Recorder<'de> {
     facts: Facts,
-    entries: Vec<Entry<'de>>,
+    entries: Chunks<Entry<'de>>,
     drop_behind: Option<DropBehind>,
+}
+
+/// A list that grows a chunk at a time, so what it holds never moves: the later part records
+/// an entry of a few hundred bytes for each resource, and a vector doubling its size would copy
+/// them over and over into fresh memory.
+struct Chunks<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Chunks<T> {
+    fn default() -> Chunks<T> {
+        Chunks { chunks: Vec::new() }
+    }
+}
+
+impl<T> Chunks<T> {
+    const CHUNK_LEN: usize = 4_096;
+
+    fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < last.capacity() => last.push(item),
+            _ => {
+                let mut chunk = Vec::with_capacity(Self::CHUNK_LEN);
+                chunk.push(item);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+}
+
+impl<T> IntoIterator for Chunks<T> {
+    type Item = T;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<T>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.into_iter().flatten()
+    }
 }
 
 impl<'de> Sink<'de> for Recorder<'de> {
@@ -245,6 +296,11 @@ impl<'de> Sink<'de> for Recorder<'de> {
         values: Taken<'de>,
         sensitive: Marks,
     ) {
+        // Taking in a managed resource of the prior state changes nothing (see
+        // `Gathered::add_state_resource`), and a plan has one for every resource it keeps.
+        if section == Section::Prior && head.mode != "data" {
+            return;
+        }
         self.entries.push(Entry::State {
             section,
             head,

@@ -687,22 +687,23 @@ impl<'de, S: Sink<'de>> Visitor<'de> for ListSeed<'_, S> {
 /// The fields every resource entry starts with.
 pub(super) struct Head {
     pub address: String,
-    /// Where the address is in the input, when it was read from memory unescaped.
-    address_at: Option<*const u8>,
+    /// A place of the entry in the input: where one of its strings was lent from memory.
+    at: Option<*const u8>,
     pub mode: String,
     resource_type: String,
     name: String,
     key: Option<IndexKey>,
 }
 
-// SAFETY: `address_at` is only compared with the bounds of the mapped plan, never read through,
-// so a head may move to the thread that takes it in.
+// SAFETY: `at` is only compared with the bounds of the mapped plan, never read through, so a
+// head may move to the thread that takes it in.
 unsafe impl Send for Head {}
+
 /// The identifying fields of an entry, read in any order.
 #[derive(Default)]
 struct HeadFields {
     address: Option<String>,
-    address_at: Option<*const u8>,
+    at: Option<*const u8>,
     mode: Option<String>,
     resource_type: Option<String>,
     name: Option<String>,
@@ -716,9 +717,15 @@ impl HeadFields {
             Field::Address => {
                 let address: PlacedText = map.next_value()?;
                 self.address = Some(address.text);
-                self.address_at = address.at;
+                self.at = self.at.or(address.at);
             }
-            Field::Mode => self.mode = Some(map.next_value()?),
+            // The mode is lent even where the address is not: an address with a string key,
+            // `module.m["a"]`, has escaped quotes, so the parser copies it out.
+            Field::Mode => {
+                let mode: PlacedText = map.next_value()?;
+                self.mode = Some(mode.text);
+                self.at = self.at.or(mode.at);
+            }
             Field::Type => self.resource_type = Some(map.next_value()?),
             Field::Name => self.name = Some(map.next_value()?),
             Field::Index => self.key = map.next_value()?,
@@ -730,7 +737,7 @@ impl HeadFields {
     fn finish<E: de::Error>(self) -> Result<Head, E> {
         Ok(Head {
             address: self.address.ok_or_else(|| E::missing_field("address"))?,
-            address_at: self.address_at,
+            at: self.at,
             mode: self.mode.ok_or_else(|| E::missing_field("mode"))?,
             resource_type: self.resource_type.ok_or_else(|| E::missing_field("type"))?,
             name: self.name.ok_or_else(|| E::missing_field("name"))?,
@@ -823,7 +830,7 @@ impl<'de, S: Sink<'de>> Visitor<'de> for StateResourceSeed<'_, S> {
         }
 
         let head = head.finish()?;
-        sink.passed(head.address_at);
+        sink.passed(head.at);
         sink.state_resource(self.section, head, values, sensitive);
         Ok(())
     }
@@ -909,7 +916,7 @@ impl<'de, S: Sink<'de>> Visitor<'de> for ChangeEntrySeed<'_, S> {
         }
 
         let head = head.finish()?;
-        sink.passed(head.address_at);
+        sink.passed(head.at);
         let change = change.ok_or_else(|| de::Error::missing_field("change"))?;
         sink.change(head, module_address, deposed, change);
         Ok(())
