@@ -344,10 +344,11 @@ impl<'c> Resolver<'c> {
         steps: &[(String, Option<InstanceKey>)],
     ) -> BTreeMap<String, Vec<Reference>> {
         let mut resolved = BTreeMap::new();
+        let prefix = module_address(steps);
         for (path, texts) in &config.references {
             let mut found = Vec::new();
             for text in texts {
-                self.resolve(text, steps, 0, &mut found);
+                self.resolve(text, steps, &prefix, 0, &mut found);
             }
             let found = deduplicate(found);
             if !found.is_empty() {
@@ -357,10 +358,12 @@ impl<'c> Resolver<'c> {
         resolved
     }
 
+    /// Resolves one reference read in the module instance `steps`, whose address is `prefix`.
     fn resolve(
         &self,
         text: &str,
         steps: &[(String, Option<InstanceKey>)],
+        prefix: &str,
         depth: usize,
         out: &mut Vec<Reference>,
     ) {
@@ -372,7 +375,6 @@ impl<'c> Resolver<'c> {
                 local_address,
                 attribute,
             } => {
-                let prefix = module_address(steps);
                 let address = if prefix.is_empty() {
                     local_address
                 } else {
@@ -392,8 +394,9 @@ impl<'c> Resolver<'c> {
                     .module(parent)
                     .and_then(|module| module.calls.get(call.as_str()))
                     .and_then(|call| call.arguments.get(name));
+                let parent_prefix = module_address(parent);
                 for text in argument.into_iter().flatten() {
-                    self.resolve(text, parent, depth + 1, out);
+                    self.resolve(text, parent, &parent_prefix, depth + 1, out);
                 }
             }
             Subject::ModuleOutput { call, key, output } => {
@@ -403,8 +406,9 @@ impl<'c> Resolver<'c> {
                     .and_then(|call| call.module.outputs.get(output));
                 let mut child = steps.to_vec();
                 child.push((call.to_string(), key));
+                let child_prefix = module_address(&child);
                 for text in expression.into_iter().flatten() {
-                    self.resolve(text, &child, depth + 1, out);
+                    self.resolve(text, &child, &child_prefix, depth + 1, out);
                 }
             }
             Subject::NotFollowed => {}
