@@ -168,19 +168,23 @@ impl Gathered {
     }
 
     fn instance(&mut self, head: Head) -> &mut Instance {
-        let next = self.instances.len();
-        let i = *self.by_address.entry(head.address.clone()).or_insert(next);
-        if i == next {
-            self.instances.push(Instance {
-                address: head.address,
-                mode: head.mode,
-                resource_type: head.resource_type,
-                name: head.name,
-                key: head.key,
-                ..Instance::default()
-            });
+        // Looked up before inserting: most heads name an instance met already (a change after
+        // the planned values), and the table's key is a copy of the address.
+        if let Some(&i) = self.by_address.get(&head.address) {
+            return &mut self.instances[i];
         }
-        &mut self.instances[i]
+
+        let next = self.instances.len();
+        self.by_address.insert(head.address.clone(), next);
+        self.instances.push(Instance {
+            address: head.address,
+            mode: head.mode,
+            resource_type: head.resource_type,
+            name: head.name,
+            key: head.key,
+            ..Instance::default()
+        });
+        &mut self.instances[next]
     }
 
     /// What to do with the `values` of a state resource, given the `mode` and `address` its
