@@ -559,6 +559,74 @@ mod tests {
     }
 
     #[test]
+    fn what_front_to_back_refuses_is_never_read_in_two_parts() {
+        let planned = [resource(
+            "aws_s3_bucket.a",
+            r#"{"bucket":"a","tags":{"phi":"yes"}}"#,
+        )];
+        let changes = [
+            change(
+                "aws_s3_bucket.a",
+                r#"["create"]"#,
+                r#"{"bucket":"a"}"#,
+                "{}",
+            ),
+            change("aws_ebs_volume.v", r#"["create"]"#, r#"{"size":1}"#, "{}"),
+        ];
+        let json = plan(&planned, &changes, NO_PRIOR);
+        let pieces = [
+            "\"resource_changes\":",
+            ",\"resource_changes\":[]",
+            "{",
+            "}",
+            "]",
+            ",",
+            "\"",
+            "1e400",
+        ];
+
+        // A fixed sequence of small damages: bytes dropped, pieces of plan text put in.
+        let mut seed: u64 = 0x5eed;
+        let mut next = |below: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % below
+        };
+        let mut read_in_parts = 0;
+        for _ in 0..2_000 {
+            let mut damaged = json.clone().into_bytes();
+            let at = next(damaged.len());
+            if next(2) == 0 {
+                damaged.remove(at);
+            } else {
+                let piece = pieces[next(pieces.len())].as_bytes();
+                damaged.splice(at..at, piece.iter().copied());
+            }
+            let Ok(damaged) = String::from_utf8(damaged) else {
+                continue;
+            };
+
+            let mut whole = Gathered::default();
+            let mut parser = serde_json::Deserializer::from_str(&damaged);
+            let read = super::super::stream::PlanSeed { sink: &mut whole }
+                .deserialize(&mut parser)
+                .and_then(|()| parser.end());
+            let parts = gather_in_two_parts(damaged.as_bytes(), None);
+            match (read, parts) {
+                (Err(_), Some(_)) => panic!("read in two parts, refused front to back:\n{damaged}"),
+                (Ok(()), Some(parts)) => {
+                    read_in_parts += 1;
+                    assert_eq!(spelled(&parts), spelled(&whole), "plan:\n{damaged}");
+                }
+                _ => {}
+            }
+        }
+        // Most damages leave a plan that is still read, in two parts.
+        assert!(read_in_parts > 200, "{read_in_parts}");
+    }
+
+    #[test]
     fn the_test_plans_read_the_same_in_two_parts() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let plans = [
