@@ -98,6 +98,16 @@ pub struct Index<'a> {
     linked_from: AddressMap<(usize, &'static str), Vec<usize>>,
 }
 
+/// How many names a resource of this type can be known by: each name attribute of each kind of
+/// link that can point at it, and its ARN form too where the link takes one.
+fn names_per_resource(resource: &Resource) -> usize {
+    LINKS
+        .iter()
+        .filter(|kind| kind.to_types.contains(&resource.resource_type.as_str()))
+        .map(|kind| kind.to_name_attributes.len() * if kind.arn_prefix.is_some() { 2 } else { 1 })
+        .sum()
+}
+
 impl<'a> Index<'a> {
     pub fn build(project: &'a Project) -> Index<'a> {
         let resources = project.resources.as_slice();
@@ -105,7 +115,10 @@ impl<'a> Index<'a> {
             resources,
             by_address: AddressMap::with_capacity_and_hasher(resources.len(), Default::default()),
             by_type: AddressMap::default(),
-            by_config_address: AddressMap::default(),
+            by_config_address: AddressMap::with_capacity_and_hasher(
+                resources.len(),
+                Default::default(),
+            ),
             by_name: AddressMap::default(),
             linked_from: AddressMap::default(),
         };
@@ -126,6 +139,10 @@ impl<'a> Index<'a> {
                     .or_default()
                     .push(i);
             }
+        }
+        // Names are indexed once every resource has its type counted, so that each type's
+        // table of names is made at its size rather than grown (and copied) step by step.
+        for (i, resource) in resources.iter().enumerate() {
             index.index_names(i, resource);
         }
 
@@ -169,10 +186,15 @@ impl<'a> Index<'a> {
                     names.push(format!("{prefix}{name}"));
                 }
                 for name in names {
+                    let by_type = &self.by_type;
                     let slot = self
                         .by_name
                         .entry(resource.resource_type.as_str())
-                        .or_default()
+                        .or_insert_with(|| {
+                            let of_type = by_type.get(resource.resource_type.as_str());
+                            let names = of_type.map_or(0, Vec::len) * names_per_resource(resource);
+                            AddressMap::with_capacity_and_hasher(names, Default::default())
+                        })
                         .entry(name)
                         .or_default();
                     // Resources are indexed in order, so a repeat can only be the last entry;
