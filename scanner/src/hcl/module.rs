@@ -70,6 +70,17 @@ pub(crate) struct Loader {
     summaries: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<Summary>)>,
     /// Reads local modules ahead of their evaluation; started when a module first calls one.
     prefetcher: Option<Prefetcher>,
+    /// What the file system said of each module directory, asked once per load: a module
+    /// called by every instance of another would otherwise cost a `stat` and a walk of every
+    /// component of its path per instance.
+    dirs: HashMap<PathBuf, DirFacts>,
+}
+
+/// What the loader learnt of one module directory from the file system.
+struct DirFacts {
+    is_dir: bool,
+    /// See [`canonical`]; found when first needed.
+    canonical: Option<PathBuf>,
 }
 
 impl Loader {
@@ -88,6 +99,7 @@ impl Loader {
             plans: HashMap::new(),
             summaries: HashMap::new(),
             prefetcher: None,
+            dirs: HashMap::new(),
         };
         loader.read_manifest();
         loader
@@ -194,7 +206,7 @@ impl Loader {
                 found.push(None);
                 continue;
             };
-            let canonical_dir = canonical(&dir);
+            let canonical_dir = self.canonical(&dir);
             if ancestors.contains(&canonical_dir) || ancestors.len() >= MAX_MODULE_DEPTH {
                 found.push(None);
                 continue;
@@ -258,7 +270,7 @@ impl Loader {
         config: Rc<ModuleConfig>,
         variables: HashMap<String, Val>,
     ) -> Result<(), InputError> {
-        let root = canonical(&config.dir);
+        let root = self.canonical(&config.dir);
         let plan = self.plan_for(&config, &[], std::slice::from_ref(&root))?;
         let mut frame = Frame::new(
             config,
@@ -526,7 +538,7 @@ impl Loader {
                     return Ok(());
                 }
             };
-        let canonical_dir = canonical(&dir);
+        let canonical_dir = self.canonical(&dir);
         // Terraform installs the whole tree of modules before planning, whatever `count` says,
         // so a module that includes itself is never valid: `terraform init` recurses until it
         // fails.
@@ -626,7 +638,7 @@ impl Loader {
     /// Where a module's files are: relative to the caller for a local path, in Terraform's
     /// manifest for a downloaded module.
     fn resolve_source(
-        &self,
+        &mut self,
         config: &ModuleConfig,
         call_names: &[String],
         name: &str,
@@ -652,13 +664,32 @@ impl Loader {
                 display_join(&self.root_display, dir),
             )
         };
-        if dir.is_dir() {
+        if self.facts(&dir).is_dir {
             Ok((dir, display))
         } else if local {
             Err(format!("directory {} not found", display.display()))
         } else {
             Err(NOT_DOWNLOADED.to_string())
         }
+    }
+
+    /// What the file system says of `dir`, asked the first time only.
+    fn facts(&mut self, dir: &Path) -> &mut DirFacts {
+        self.dirs
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| DirFacts {
+                is_dir: dir.is_dir(),
+                canonical: None,
+            })
+    }
+
+    /// The canonical form of a directory (see [`canonical`]), worked out once per load.
+    fn canonical(&mut self, dir: &Path) -> PathBuf {
+        let facts = self.facts(dir);
+        facts
+            .canonical
+            .get_or_insert_with(|| canonical(dir))
+            .clone()
     }
 }
 
