@@ -14,6 +14,7 @@ use crate::policy::Policy;
 use crate::runs;
 use crate::value::Value;
 use hipaa_compliance::dataflow::{self, DataFlow, Endpoint};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// Attributes whose literal value another resource may use to name this one.
@@ -275,35 +276,54 @@ fn add_flows(
 /// Managed resources by address and by the literal names others may use for them.
 struct Names<'a> {
     by_address: AddressMap<&'a str, usize>,
-    by_literal: AddressMap<String, Vec<usize>>,
+    /// Names are borrowed from the resources' values; only the ARNs made of bucket names are
+    /// built.
+    by_literal: AddressMap<Cow<'a, str>, Vec<usize>>,
 }
 
 impl<'a> Names<'a> {
     fn build(resources: &'a [Resource]) -> Names<'a> {
+        // Looking up each resource's name attributes is most of the work and reads nothing
+        // shared, so it runs on every core; the names are then added in resource order, as
+        // one pass would add them.
+        let found = runs::map_runs(resources, |start, run| {
+            let mut found: Vec<(Cow<'a, str>, usize)> = Vec::new();
+            for i in start..start + run.len() {
+                let resource = &resources[i];
+                if resource.mode != Mode::Managed {
+                    continue;
+                }
+                for attribute in NAME_ATTRIBUTES {
+                    if let Some(name) = resource.attr(attribute).as_str() {
+                        found.push((Cow::Borrowed(name), i));
+                    }
+                }
+                if resource.resource_type == "aws_s3_bucket" {
+                    if let Some(bucket) = resource.attr("bucket").as_str() {
+                        found.push((Cow::Owned(format!("{S3_ARN_PREFIX}{bucket}")), i));
+                    }
+                }
+            }
+            found
+        });
+
+        let named = found.iter().map(Vec::len).sum();
         let mut names = Names {
             by_address: AddressMap::with_capacity_and_hasher(resources.len(), Default::default()),
-            by_literal: AddressMap::default(),
+            by_literal: AddressMap::with_capacity_and_hasher(named, Default::default()),
         };
         for (i, resource) in resources.iter().enumerate() {
-            if resource.mode != Mode::Managed {
-                continue;
+            if resource.mode == Mode::Managed {
+                names.by_address.insert(resource.address.as_str(), i);
             }
-            names.by_address.insert(resource.address.as_str(), i);
-            for attribute in NAME_ATTRIBUTES {
-                if let Some(name) = resource.attr(attribute).as_str() {
-                    names.add(name.to_string(), i);
-                }
-            }
-            if resource.resource_type == "aws_s3_bucket" {
-                if let Some(bucket) = resource.attr("bucket").as_str() {
-                    names.add(format!("{S3_ARN_PREFIX}{bucket}"), i);
-                }
-            }
+        }
+        for (name, i) in found.into_iter().flatten() {
+            names.add(name, i);
         }
         names
     }
 
-    fn add(&mut self, name: String, i: usize) {
+    fn add(&mut self, name: Cow<'a, str>, i: usize) {
         let slot = self.by_literal.entry(name).or_default();
         // Names are added in resource order, so a repeat can only be the last entry.
         if slot.last() != Some(&i) {
