@@ -456,14 +456,18 @@ impl Loader {
         let expansion = self.expand(frame, &decl.body, file)?;
         let (instances, keys) = expansion.instances(&self.shared, &config_address);
 
-        let mut objects = Vec::with_capacity(instances.len());
-        for instance in instances {
+        // Each instance gets its own copy of the provider and of the address; the last one (the
+        // only one, for most blocks) takes the originals.
+        let count = instances.len();
+        let shared_parts = std::iter::repeat_n((provider, config_address), count);
+        let mut objects = Vec::with_capacity(count);
+        for (instance, (provider, config_address)) in instances.into_iter().zip(shared_parts) {
             let mut ev = instance.evaluator(frame, &self.shared);
             let body = eval_resource_body(&mut ev, &decl.body, file);
             let object = Val::map(body.values);
             let address = match &instance.key {
                 Some(key) => format!("{config_address}{key}"),
-                None => config_address.clone(),
+                None => config_address,
             };
             self.project.resources.push(Resource {
                 address,
@@ -472,7 +476,7 @@ impl Loader {
                 resource_type: decl.resource_type.clone(),
                 name: decl.name.clone(),
                 key: instance.key.clone(),
-                provider: provider.clone(),
+                provider,
                 values: object.to_value(),
                 references: body.references,
                 location: Some(Location {
@@ -937,22 +941,30 @@ pub(super) fn provider_address(expr: &Expression) -> Option<ProviderKey> {
 
 /// The provider configuration a resource is managed through.
 fn provider_for(frame: &Frame, decl: &ResourceDecl) -> ProviderRef {
-    let default_name = decl
-        .resource_type
-        .split('_')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let (name, alias) = decl
+    let configured = decl
         .body
         .get_attribute("provider")
-        .and_then(|a| provider_address(&a.value))
-        .unwrap_or((default_name, None));
-    match frame.providers.get(&(name.clone(), alias.clone())) {
-        Some(provider) => provider.clone(),
+        .and_then(|a| provider_address(&a.value));
+    let (name, alias) = match &configured {
+        Some((name, alias)) => (name.as_str(), alias.as_deref()),
+        None => (
+            decl.resource_type.split('_').next().unwrap_or_default(),
+            None,
+        ),
+    };
+    // A module instance has a few provider configurations; finding one among them by borrowed
+    // names spares building a key for each resource block of each instance.
+    let found = frame
+        .providers
+        .iter()
+        .find(|((known_name, known_alias), _)| {
+            known_name == name && known_alias.as_deref() == alias
+        });
+    match found {
+        Some((_, provider)) => provider.clone(),
         None => ProviderRef {
-            name,
-            alias,
+            name: name.to_string(),
+            alias: alias.map(str::to_string),
             region: None,
         },
     }
