@@ -717,12 +717,22 @@ fn sort_by_location(resources: &mut [Resource]) {
         ranks.insert(file, rank);
     }
 
-    // Resources without a place come first, as `None` sorts before any location.
+    // Resources without a place come first, as `None` sorts before any location. Neighbours
+    // mostly share a file, so the last rank found is tried before hashing the path again.
+    let mut last: Option<(&Path, usize)> = None;
     let keys: Vec<(usize, u32)> = resources
         .iter()
         .map(|r| match &r.location {
             None => (0, 0),
-            Some(location) => (1 + ranks[location.file.as_path()], location.line),
+            Some(location) => {
+                let file = location.file.as_path();
+                let rank = match last {
+                    Some((last_file, rank)) if last_file == file => rank,
+                    _ => ranks[file],
+                };
+                last = Some((file, rank));
+                (1 + rank, location.line)
+            }
         })
         .collect();
     drop(ranks);
