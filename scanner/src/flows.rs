@@ -14,7 +14,9 @@ use crate::policy::Policy;
 use crate::runs;
 use crate::value::Value;
 use hipaa_compliance::dataflow::{self, DataFlow, Endpoint};
+use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 
 /// Attributes whose literal value another resource may use to name this one.
 const NAME_ATTRIBUTES: &[&str] = &[
@@ -274,41 +276,55 @@ fn add_flows(
 
 /// Managed resources by address and by the literal names others may use for them.
 struct Names<'a> {
+    resources: &'a [Resource],
     by_address: AddressMap<&'a str, usize>,
-    by_literal: AddressMap<String, Vec<usize>>,
+    /// Made the first time a flow's end holds a literal name rather than a reference: reading
+    /// every resource's name attributes costs a walk over all their values, and configurations
+    /// that name other resources only by reference never need it.
+    by_literal: OnceLock<LiteralNames<'a>>,
 }
+
+/// Managed resources by the literal names others may use for them. The names are borrowed from
+/// the resources' values; only the ARNs made of bucket names are built.
+type LiteralNames<'a> = AddressMap<Cow<'a, str>, Vec<usize>>;
 
 impl<'a> Names<'a> {
     fn build(resources: &'a [Resource]) -> Names<'a> {
-        let mut names = Names {
-            by_address: AddressMap::with_capacity_and_hasher(resources.len(), Default::default()),
-            by_literal: AddressMap::default(),
-        };
+        let mut by_address =
+            AddressMap::with_capacity_and_hasher(resources.len(), Default::default());
         for (i, resource) in resources.iter().enumerate() {
-            if resource.mode != Mode::Managed {
-                continue;
-            }
-            names.by_address.insert(resource.address.as_str(), i);
-            for attribute in NAME_ATTRIBUTES {
-                if let Some(name) = resource.attr(attribute).as_str() {
-                    names.add(name.to_string(), i);
-                }
-            }
-            if resource.resource_type == "aws_s3_bucket" {
-                if let Some(bucket) = resource.attr("bucket").as_str() {
-                    names.add(format!("{S3_ARN_PREFIX}{bucket}"), i);
-                }
+            if resource.mode == Mode::Managed {
+                by_address.insert(resource.address.as_str(), i);
             }
         }
-        names
+        Names {
+            resources,
+            by_address,
+            by_literal: OnceLock::new(),
+        }
     }
 
-    fn add(&mut self, name: String, i: usize) {
-        let slot = self.by_literal.entry(name).or_default();
-        // Names are added in resource order, so a repeat can only be the last entry.
-        if slot.last() != Some(&i) {
-            slot.push(i);
-        }
+    fn by_literal(&self) -> &LiteralNames<'a> {
+        self.by_literal.get_or_init(|| {
+            let mut by_literal = LiteralNames::default();
+            for (i, resource) in self.resources.iter().enumerate() {
+                if resource.mode != Mode::Managed {
+                    continue;
+                }
+                for attribute in NAME_ATTRIBUTES {
+                    if let Some(name) = resource.attr(attribute).as_str() {
+                        add_name(&mut by_literal, Cow::Borrowed(name), i);
+                    }
+                }
+                if resource.resource_type == "aws_s3_bucket" {
+                    if let Some(bucket) = resource.attr("bucket").as_str() {
+                        let arn = format!("{S3_ARN_PREFIX}{bucket}");
+                        add_name(&mut by_literal, Cow::Owned(arn), i);
+                    }
+                }
+            }
+            by_literal
+        })
     }
 
     /// The resources one end of a flow declared by `resource` (at `i`) names.
@@ -379,7 +395,7 @@ impl<'a> Names<'a> {
             return;
         }
         let found: Vec<usize> = self
-            .by_literal
+            .by_literal()
             .get(name)
             .map(|candidates| {
                 candidates
@@ -400,6 +416,14 @@ impl<'a> Names<'a> {
                 .find(|literal| policy.phi_source_literals.contains(literal));
         }
         named.resources.extend(found);
+    }
+}
+
+fn add_name<'a>(by_literal: &mut LiteralNames<'a>, name: Cow<'a, str>, i: usize) {
+    let slot = by_literal.entry(name).or_default();
+    // Names are added in resource order, so a repeat can only be the last entry.
+    if slot.last() != Some(&i) {
+        slot.push(i);
     }
 }
 

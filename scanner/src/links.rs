@@ -8,9 +8,10 @@
 //! linked to nothing.
 
 use crate::address_hash::AddressMap;
-use crate::model::{Project, Reference, Resource};
+use crate::model::{Mode, Project, Reference, Resource};
 use crate::runs;
 use crate::value::Value;
+use std::borrow::Cow;
 
 /// One way a resource names another.
 #[derive(Debug, Clone, Copy)]
@@ -91,21 +92,12 @@ pub struct Index<'a> {
     /// boundary, every bucket) does not walk the whole project for each resource it judges.
     by_type: AddressMap<&'a str, Vec<usize>>,
     /// Address without the instance key → the instances, for resources that have a key.
-    by_config_address: AddressMap<String, Vec<usize>>,
-    /// Type → name or ARN → resources, for every type some link points at.
-    by_name: AddressMap<&'a str, AddressMap<String, Vec<usize>>>,
+    by_config_address: AddressMap<Cow<'a, str>, Vec<usize>>,
+    /// Type → name or ARN → resources, for every type some link points at. Names are borrowed
+    /// from the resources' values; only ARNs made of names are built.
+    by_name: AddressMap<&'a str, AddressMap<Cow<'a, str>, Vec<usize>>>,
     /// (target index, from type) → resources of that type naming the target.
     linked_from: AddressMap<(usize, &'static str), Vec<usize>>,
-}
-
-/// How many names a resource of this type can be known by: each name attribute of each kind of
-/// link that can point at it, and its ARN form too where the link takes one.
-fn names_per_resource(resource: &Resource) -> usize {
-    LINKS
-        .iter()
-        .filter(|kind| kind.to_types.contains(&resource.resource_type.as_str()))
-        .map(|kind| kind.to_name_attributes.len() * if kind.arn_prefix.is_some() { 2 } else { 1 })
-        .sum()
 }
 
 impl<'a> Index<'a> {
@@ -135,15 +127,19 @@ impl<'a> Index<'a> {
             if resource.key.is_some() {
                 index
                     .by_config_address
-                    .entry(resource.config_address())
+                    .entry(config_address(resource))
                     .or_default()
                     .push(i);
             }
         }
         // Names are indexed once every resource has its type counted, so that each type's
         // table of names is made at its size rather than grown (and copied) step by step.
+        let mut name_forms: AddressMap<&str, Vec<NameForm>> = AddressMap::default();
         for (i, resource) in resources.iter().enumerate() {
-            index.index_names(i, resource);
+            let forms = name_forms
+                .entry(resource.resource_type.as_str())
+                .or_insert_with(|| NameForm::of_type(&resource.resource_type));
+            index.index_names(i, resource, forms);
         }
 
         // Following links only reads the tables built above, so it runs on every core; the
@@ -172,36 +168,33 @@ impl<'a> Index<'a> {
         index
     }
 
-    fn index_names(&mut self, i: usize, resource: &'a Resource) {
-        for kind in LINKS {
-            if !kind.to_types.contains(&resource.resource_type.as_str()) {
+    fn index_names(&mut self, i: usize, resource: &'a Resource, forms: &[NameForm]) {
+        for form in forms {
+            let Some(name) = resource.attr(form.attribute).as_str() else {
                 continue;
-            }
-            for name_attribute in kind.to_name_attributes {
-                let Some(name) = resource.attr(name_attribute).as_str() else {
-                    continue;
-                };
-                let mut names = vec![name.to_string()];
-                if let Some(prefix) = kind.arn_prefix {
-                    names.push(format!("{prefix}{name}"));
-                }
-                for name in names {
-                    let by_type = &self.by_type;
-                    let slot = self
-                        .by_name
-                        .entry(resource.resource_type.as_str())
-                        .or_insert_with(|| {
-                            let of_type = by_type.get(resource.resource_type.as_str());
-                            let names = of_type.map_or(0, Vec::len) * names_per_resource(resource);
-                            AddressMap::with_capacity_and_hasher(names, Default::default())
-                        })
-                        .entry(name)
-                        .or_default();
-                    // Resources are indexed in order, so a repeat can only be the last entry;
-                    // searching the whole slot made many resources of one name quadratic.
-                    if slot.last() != Some(&i) {
-                        slot.push(i);
-                    }
+            };
+            let arn = form.arn_prefix.map(|prefix| format!("{prefix}{name}"));
+            let names = std::iter::once(Cow::Borrowed(name)).chain(arn.map(Cow::Owned));
+            for name in names {
+                let by_type = &self.by_type;
+                let slot = self
+                    .by_name
+                    .entry(resource.resource_type.as_str())
+                    .or_insert_with(|| {
+                        let of_type = by_type.get(resource.resource_type.as_str());
+                        let per_resource: usize = forms
+                            .iter()
+                            .map(|f| 1 + usize::from(f.arn_prefix.is_some()))
+                            .sum();
+                        let names = of_type.map_or(0, Vec::len) * per_resource;
+                        AddressMap::with_capacity_and_hasher(names, Default::default())
+                    })
+                    .entry(name)
+                    .or_default();
+                // Resources are indexed in order, so a repeat can only be the last entry;
+                // searching the whole slot made many resources of one name quadratic.
+                if slot.last() != Some(&i) {
+                    slot.push(i);
                 }
             }
         }
@@ -219,7 +212,7 @@ impl<'a> Index<'a> {
             return vec![resource];
         }
         self.by_config_address
-            .get(&reference.address)
+            .get(reference.address.as_str())
             .map(|found| found.iter().map(|&i| &self.resources[i]).collect())
             .unwrap_or_default()
     }
@@ -291,6 +284,59 @@ impl<'a> Index<'a> {
     }
 }
 
+/// One way other resources may name a resource by a literal: an attribute of it, and the
+/// prefix that makes the attribute's value an ARN where ARNs are accepted too.
+#[derive(Clone, Copy, PartialEq)]
+struct NameForm {
+    attribute: &'static str,
+    arn_prefix: Option<&'static str>,
+}
+
+impl NameForm {
+    /// The forms links use to name a resource of this type, each once: the ten S3 settings all
+    /// name a bucket by `bucket` or `id`, and reading those ten times over added nothing.
+    fn of_type(resource_type: &str) -> Vec<NameForm> {
+        let mut forms = Vec::new();
+        for kind in LINKS.iter().filter(|k| k.to_types.contains(&resource_type)) {
+            for &attribute in kind.to_name_attributes {
+                let form = NameForm {
+                    attribute,
+                    arn_prefix: kind.arn_prefix,
+                };
+                if !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
+        }
+        forms
+    }
+}
+
+/// A resource's address without its instance key (see [`Resource::config_address`]), borrowed
+/// from its address when the address starts with it, as it does for every loaded resource.
+fn config_address(resource: &Resource) -> Cow<'_, str> {
+    let prefix = |address: &str| -> Option<usize> {
+        let mut rest = address;
+        if !resource.module.is_empty() {
+            rest = rest
+                .strip_prefix(resource.module.as_str())?
+                .strip_prefix('.')?;
+        }
+        if resource.mode == Mode::Data {
+            rest = rest.strip_prefix("data.")?;
+        }
+        rest = rest
+            .strip_prefix(resource.resource_type.as_str())?
+            .strip_prefix('.')?
+            .strip_prefix(resource.name.as_str())?;
+        Some(address.len() - rest.len())
+    };
+    match prefix(&resource.address) {
+        Some(len) => Cow::Borrowed(&resource.address[..len]),
+        None => Cow::Owned(resource.config_address()),
+    }
+}
+
 fn dedup(mut indices: Vec<usize>) -> Vec<usize> {
     indices.sort_unstable();
     indices.dedup();
@@ -302,6 +348,33 @@ mod tests {
     use super::*;
     use crate::rules::testing::{resource, with_reference};
     use serde_json::json;
+
+    #[test]
+    fn config_addresses_are_the_resources_own() {
+        let mut data = resource("aws_iam_policy_document", "p", json!({}));
+        data.mode = Mode::Data;
+        data.module = "module.a[\"x\"]".to_string();
+        data.address = "module.a[\"x\"].data.aws_iam_policy_document.p[\"k\"]".to_string();
+        let mut keyed = resource("aws_s3_bucket", "b", json!({}));
+        keyed.address = "aws_s3_bucket.b[3]".to_string();
+        // An address that does not start with the configuration address (not made by a
+        // loader) still gets the configuration address built from its parts.
+        let mut odd = resource("aws_s3_bucket", "c", json!({}));
+        odd.module = "module.m".to_string();
+
+        for resource in [&data, &keyed, &odd] {
+            assert_eq!(config_address(resource), resource.config_address());
+        }
+        assert_eq!(
+            config_address(&data),
+            "module.a[\"x\"].data.aws_iam_policy_document.p"
+        );
+        assert!(matches!(
+            config_address(&keyed),
+            Cow::Borrowed("aws_s3_bucket.b")
+        ));
+        assert!(matches!(config_address(&odd), Cow::Owned(_)));
+    }
 
     #[test]
     fn links_found_on_several_threads_are_all_kept_in_order() {

@@ -70,6 +70,17 @@ pub(crate) struct Loader {
     summaries: HashMap<*const ModuleConfig, (Rc<ModuleConfig>, Rc<Summary>)>,
     /// Reads local modules ahead of their evaluation; started when a module first calls one.
     prefetcher: Option<Prefetcher>,
+    /// What the file system said of each module directory, asked once per load: a module
+    /// called by every instance of another would otherwise cost a `stat` and a walk of every
+    /// component of its path per instance.
+    dirs: HashMap<PathBuf, DirFacts>,
+}
+
+/// What the loader learnt of one module directory from the file system.
+struct DirFacts {
+    is_dir: bool,
+    /// See [`canonical`]; found when first needed.
+    canonical: Option<PathBuf>,
 }
 
 impl Loader {
@@ -88,6 +99,7 @@ impl Loader {
             plans: HashMap::new(),
             summaries: HashMap::new(),
             prefetcher: None,
+            dirs: HashMap::new(),
         };
         loader.read_manifest();
         loader
@@ -194,7 +206,7 @@ impl Loader {
                 found.push(None);
                 continue;
             };
-            let canonical_dir = canonical(&dir);
+            let canonical_dir = self.canonical(&dir);
             if ancestors.contains(&canonical_dir) || ancestors.len() >= MAX_MODULE_DEPTH {
                 found.push(None);
                 continue;
@@ -258,7 +270,7 @@ impl Loader {
         config: Rc<ModuleConfig>,
         variables: HashMap<String, Val>,
     ) -> Result<(), InputError> {
-        let root = canonical(&config.dir);
+        let root = self.canonical(&config.dir);
         let plan = self.plan_for(&config, &[], std::slice::from_ref(&root))?;
         let mut frame = Frame::new(
             config,
@@ -444,14 +456,18 @@ impl Loader {
         let expansion = self.expand(frame, &decl.body, file)?;
         let (instances, keys) = expansion.instances(&self.shared, &config_address);
 
-        let mut objects = Vec::with_capacity(instances.len());
-        for instance in instances {
+        // Each instance gets its own copy of the provider and of the address; the last one (the
+        // only one, for most blocks) takes the originals.
+        let count = instances.len();
+        let shared_parts = std::iter::repeat_n((provider, config_address), count);
+        let mut objects = Vec::with_capacity(count);
+        for (instance, (provider, config_address)) in instances.into_iter().zip(shared_parts) {
             let mut ev = instance.evaluator(frame, &self.shared);
             let body = eval_resource_body(&mut ev, &decl.body, file);
             let object = Val::map(body.values);
             let address = match &instance.key {
                 Some(key) => format!("{config_address}{key}"),
-                None => config_address.clone(),
+                None => config_address,
             };
             self.project.resources.push(Resource {
                 address,
@@ -460,7 +476,7 @@ impl Loader {
                 resource_type: decl.resource_type.clone(),
                 name: decl.name.clone(),
                 key: instance.key.clone(),
-                provider: provider.clone(),
+                provider,
                 values: object.to_value(),
                 references: body.references,
                 location: Some(Location {
@@ -526,7 +542,7 @@ impl Loader {
                     return Ok(());
                 }
             };
-        let canonical_dir = canonical(&dir);
+        let canonical_dir = self.canonical(&dir);
         // Terraform installs the whole tree of modules before planning, whatever `count` says,
         // so a module that includes itself is never valid: `terraform init` recurses until it
         // fails.
@@ -626,7 +642,7 @@ impl Loader {
     /// Where a module's files are: relative to the caller for a local path, in Terraform's
     /// manifest for a downloaded module.
     fn resolve_source(
-        &self,
+        &mut self,
         config: &ModuleConfig,
         call_names: &[String],
         name: &str,
@@ -652,7 +668,7 @@ impl Loader {
                 display_join(&self.root_display, dir),
             )
         };
-        if dir.is_dir() {
+        if self.facts(&dir).is_dir {
             Ok((dir, display))
         } else if local {
             Err(format!("directory {} not found", display.display()))
@@ -660,13 +676,32 @@ impl Loader {
             Err(NOT_DOWNLOADED.to_string())
         }
     }
+
+    /// What the file system says of `dir`, asked the first time only.
+    fn facts(&mut self, dir: &Path) -> &mut DirFacts {
+        self.dirs
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| DirFacts {
+                is_dir: dir.is_dir(),
+                canonical: None,
+            })
+    }
+
+    /// The canonical form of a directory (see [`canonical`]), worked out once per load.
+    fn canonical(&mut self, dir: &Path) -> PathBuf {
+        let facts = self.facts(dir);
+        facts
+            .canonical
+            .get_or_insert_with(|| canonical(dir))
+            .clone()
+    }
 }
 
 /// Sorts resources by where their blocks are, keeping instances of one block in the order they
 /// were made. Comparing paths component by component in every comparison dominated the sort of
 /// large loads, so each file is ranked once and resources are sorted by rank and line; paths that
 /// compare equal share a rank, so the order is the one `Location`'s ordering gives.
-fn sort_by_location(resources: &mut Vec<Resource>) {
+fn sort_by_location(resources: &mut [Resource]) {
     let mut ranks: HashMap<&Path, usize> = HashMap::new();
     let mut last: Option<&Path> = None;
     for location in resources.iter().filter_map(|r| r.location.as_ref()) {
@@ -682,12 +717,22 @@ fn sort_by_location(resources: &mut Vec<Resource>) {
         ranks.insert(file, rank);
     }
 
-    // Resources without a place come first, as `None` sorts before any location.
+    // Resources without a place come first, as `None` sorts before any location. Neighbours
+    // mostly share a file, so the last rank found is tried before hashing the path again.
+    let mut last: Option<(&Path, usize)> = None;
     let keys: Vec<(usize, u32)> = resources
         .iter()
         .map(|r| match &r.location {
             None => (0, 0),
-            Some(location) => (1 + ranks[location.file.as_path()], location.line),
+            Some(location) => {
+                let file = location.file.as_path();
+                let rank = match last {
+                    Some((last_file, rank)) if last_file == file => rank,
+                    _ => ranks[file],
+                };
+                last = Some((file, rank));
+                (1 + rank, location.line)
+            }
         })
         .collect();
     drop(ranks);
@@ -696,8 +741,28 @@ fn sort_by_location(resources: &mut Vec<Resource>) {
     // through every pass of the sort.
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by_key(|&i| keys[i]);
-    let mut slots: Vec<Option<Resource>> = resources.drain(..).map(Some).collect();
-    resources.extend(order.into_iter().filter_map(|i| slots[i].take()));
+    drop(keys);
+
+    // Each resource moves to its place along the cycles of the permutation, in place: a second
+    // vector of resources to move them into is megabytes of fresh memory for a large load.
+    let mut placed = vec![false; order.len()];
+    for start in 0..order.len() {
+        if placed[start] {
+            continue;
+        }
+        // Walking the cycle from `start`, the resource that was at `start` is always at `at`,
+        // and every position not yet reached still holds its own resource.
+        let mut at = start;
+        loop {
+            placed[at] = true;
+            let from = order[at];
+            if from == start {
+                break;
+            }
+            resources.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// The canonical form of a directory, for telling whether a module calls itself.
@@ -716,10 +781,15 @@ fn local_address(mode: Mode, resource_type: &str, name: &str) -> String {
 /// Prefixes an address with a module instance path.
 fn qualify(module_path: &str, address: &str) -> String {
     if module_path.is_empty() {
-        address.to_string()
-    } else {
-        format!("{module_path}.{address}")
+        return address.to_string();
     }
+    // Built by hand, as every resource and every reference to one in a module instance needs
+    // one: `format!` costs several times as much for two pieces and a dot.
+    let mut qualified = String::with_capacity(module_path.len() + 1 + address.len());
+    qualified.push_str(module_path);
+    qualified.push('.');
+    qualified.push_str(address);
+    qualified
 }
 
 /// The arguments of a module call that set its module's variables, each with the variable. An
@@ -881,22 +951,30 @@ pub(super) fn provider_address(expr: &Expression) -> Option<ProviderKey> {
 
 /// The provider configuration a resource is managed through.
 fn provider_for(frame: &Frame, decl: &ResourceDecl) -> ProviderRef {
-    let default_name = decl
-        .resource_type
-        .split('_')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let (name, alias) = decl
+    let configured = decl
         .body
         .get_attribute("provider")
-        .and_then(|a| provider_address(&a.value))
-        .unwrap_or((default_name, None));
-    match frame.providers.get(&(name.clone(), alias.clone())) {
-        Some(provider) => provider.clone(),
+        .and_then(|a| provider_address(&a.value));
+    let (name, alias) = match &configured {
+        Some((name, alias)) => (name.as_str(), alias.as_deref()),
+        None => (
+            decl.resource_type.split('_').next().unwrap_or_default(),
+            None,
+        ),
+    };
+    // A module instance has a few provider configurations; finding one among them by borrowed
+    // names spares building a key for each resource block of each instance.
+    let found = frame
+        .providers
+        .iter()
+        .find(|((known_name, known_alias), _)| {
+            known_name == name && known_alias.as_deref() == alias
+        });
+    match found {
+        Some((_, provider)) => provider.clone(),
         None => ProviderRef {
-            name,
-            alias,
+            name: name.to_string(),
+            alias: alias.map(str::to_string),
             region: None,
         },
     }
@@ -1339,5 +1417,48 @@ impl Scope for Frame {
         } else {
             text
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    #[test]
+    fn resources_sort_by_place_keeping_the_order_of_instances() {
+        // Places in a scrambled order, with instances of one block (same place) spread out and
+        // resources without a place among them: long permutation cycles, and fixed points.
+        let places: Vec<Option<(&str, u32)>> = (0..60)
+            .map(|n: u32| match (n * 37) % 11 {
+                0 => None,
+                k => Some((["b.tf", "a.tf", "./c.tf"][(k % 3) as usize], k * 7 % 5)),
+            })
+            .collect();
+        let mut resources: Vec<Resource> = places
+            .iter()
+            .enumerate()
+            .map(|(n, place)| {
+                let mut resource = Resource::new("aws_s3_bucket", &format!("r{n}"), Value::Null);
+                resource.location = place.map(|(file, line)| Location {
+                    file: PathBuf::from(file),
+                    line,
+                });
+                resource
+            })
+            .collect();
+        let mut expected: Vec<(Option<Location>, String)> = resources
+            .iter()
+            .map(|r| (r.location.clone(), r.name.clone()))
+            .collect();
+        // Stable: resources at one place keep the order they were made in.
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+
+        sort_by_location(&mut resources);
+        let sorted: Vec<(Option<Location>, String)> = resources
+            .iter()
+            .map(|r| (r.location.clone(), r.name.clone()))
+            .collect();
+        assert_eq!(sorted, expected);
     }
 }

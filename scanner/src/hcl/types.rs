@@ -19,6 +19,7 @@ use super::val::{parse_number, Kind, Val};
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::Span;
 use std::collections::BTreeMap;
+use std::fmt::{self, Write};
 use std::ops::Range;
 
 /// How deeply type expressions may nest before the rest is taken as `any`.
@@ -301,9 +302,11 @@ pub(crate) fn misfit(value: &Val, ty: &Type) -> Option<String> {
 /// [`misfit`] of a part of a value; `place` is where the part is, and is left pointing at the
 /// first part that does not fit.
 fn misfit_at(value: &Val, ty: &Type, place: &mut String) -> Option<String> {
-    let within = |place: &mut String, step: String, value: &Val, ty: &Type| {
+    // The step is written into `place` only: values are checked for every module instance and
+    // nearly always fit, so a string per step checked would be made only to be thrown away.
+    let within = |place: &mut String, step: fmt::Arguments, value: &Val, ty: &Type| {
         let depth = place.len();
-        place.push_str(&step);
+        let _ = place.write_fmt(step);
         let found = misfit_at(value, ty, place);
         if found.is_none() {
             place.truncate(depth);
@@ -322,27 +325,32 @@ fn misfit_at(value: &Val, ty: &Type, place: &mut String) -> Option<String> {
             return items
                 .iter()
                 .enumerate()
-                .find_map(|(i, item)| within(place, format!("[{i}]"), item, element));
+                .find_map(|(i, item)| within(place, format_args!("[{i}]"), item, element));
         }
         (Kind::List(items), Type::Tuple(elements)) if items.len() == elements.len() => {
             return items
                 .iter()
                 .zip(elements)
                 .enumerate()
-                .find_map(|(i, (item, element))| within(place, format!("[{i}]"), item, element));
+                .find_map(|(i, (item, element))| {
+                    within(place, format_args!("[{i}]"), item, element)
+                });
         }
         (Kind::Map(entries), Type::Map(element)) => {
             return entries
                 .iter()
-                .find_map(|(key, item)| within(place, format!("[{key:?}]"), item, element));
+                .find_map(|(key, item)| within(place, format_args!("[{key:?}]"), item, element));
         }
         (Kind::Map(entries), Type::Object(attributes)) => {
             return attributes
                 .iter()
                 .find_map(|attribute| match entries.get(&attribute.name) {
-                    Some(item) => {
-                        within(place, format!(".{}", attribute.name), item, &attribute.ty)
-                    }
+                    Some(item) => within(
+                        place,
+                        format_args!(".{}", attribute.name),
+                        item,
+                        &attribute.ty,
+                    ),
                     None if attribute.optional.is_none() && !value.open => Some(format!(
                         "an object with attribute \"{}\", which the type requires",
                         attribute.name

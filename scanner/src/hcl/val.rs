@@ -7,7 +7,7 @@
 
 use super::meter::{self, Exceeded, MAX_VALUE_BYTES};
 use crate::model::Reference;
-use crate::value::Value;
+use crate::value::{Map, Value};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -472,9 +472,9 @@ impl Val {
             Kind::Number(n) => Value::Number(*n),
             Kind::String(s) => Value::String(s.to_string()),
             Kind::List(items) => Value::List(items.iter().map(Val::to_value).collect()),
-            Kind::Map(map) => {
-                Value::Map(map.iter().map(|(k, v)| (k.clone(), v.to_value())).collect())
-            }
+            Kind::Map(map) => Value::Map(Map::from_sorted(
+                map.iter().map(|(k, v)| (k.clone(), v.to_value())).collect(),
+            )),
             Kind::Unknown | Kind::Error => Value::Unknown,
             Kind::Sensitive => Value::Sensitive,
             Kind::AnyOf(items) => Value::AnyOf(items.iter().map(Val::to_value).collect()),

@@ -15,8 +15,8 @@ use crate::suppress::{BaselineEntry, InlineSuppression, Suppression, Suppression
 use hipaa_compliance::citations;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
-use std::collections::BTreeMap;
-use std::io;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 use std::path::Path;
 
 #[derive(Serialize)]
@@ -35,12 +35,12 @@ struct JsonFinding<'a> {
     severity: Severity,
     resource: &'a str,
     resource_type: &'a str,
-    file: Option<String>,
+    file: Option<&'a str>,
     line: Option<u32>,
     attribute: Option<&'a str>,
     message: &'a str,
     fix: &'a str,
-    hipaa: Vec<JsonCitation>,
+    hipaa: Vec<&'a JsonCitation>,
     suppressed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppression: Option<JsonSuppression<'a>>,
@@ -125,17 +125,59 @@ impl Serialize for Counts {
     }
 }
 
+/// What findings share, worked out once: a large scan has thousands of findings in a handful
+/// of files, citing a handful of paragraphs.
+struct Shared<'a> {
+    /// By source file (`None` for a finding without a location), the `file` of its findings.
+    files: HashMap<Option<&'a Path>, Option<String>>,
+    citations: HashMap<&'static str, JsonCitation>,
+}
+
+impl<'a> Shared<'a> {
+    fn of(findings: impl Iterator<Item = &'a Finding>, options: &OutputOptions) -> Shared<'a> {
+        let mut shared = Shared {
+            files: HashMap::new(),
+            citations: HashMap::new(),
+        };
+        for finding in findings {
+            let file = finding.location.as_ref().map(|l| l.file.as_path());
+            shared.files.entry(file).or_insert_with(|| {
+                place_of(finding, options).map(|place| place.path.as_str().to_string())
+            });
+            for &paragraph in &finding.hipaa {
+                shared
+                    .citations
+                    .entry(paragraph)
+                    .or_insert_with(|| JsonCitation {
+                        paragraph,
+                        citation: citation_text(paragraph),
+                        title: citations::find(paragraph).map(|c| c.title),
+                    });
+            }
+        }
+        shared
+    }
+}
+
 pub(super) fn write(
     report: &ScanReport,
     options: &OutputOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
+    let every_finding = report.findings.iter().chain(
+        report
+            .suppressions
+            .findings
+            .iter()
+            .map(|suppressed| &suppressed.finding),
+    );
+    let shared = Shared::of(every_finding, options);
     let document = Document {
         version: env!("CARGO_PKG_VERSION"),
         findings: report
             .findings
             .iter()
-            .map(|finding| json_finding(finding, options))
+            .map(|finding| json_finding(finding, &shared))
             .chain(
                 report
                     .suppressions
@@ -144,7 +186,7 @@ pub(super) fn write(
                     .map(|suppressed| JsonFinding {
                         suppressed: true,
                         suppression: Some(json_suppression(&suppressed.suppression, options)),
-                        ..json_finding(&suppressed.finding, options)
+                        ..json_finding(&suppressed.finding, &shared)
                     }),
             )
             .collect(),
@@ -159,12 +201,19 @@ pub(super) fn write(
             .collect(),
         summary: json_summary(report, options),
     };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    writeln!(out)
+    // The serialiser writes a few bytes at a time; gathered here, they reach `out` in large
+    // pieces rather than in one call through `dyn Write` each.
+    let mut buffered = io::BufWriter::with_capacity(OUTPUT_CHUNK, &mut *out);
+    serde_json::to_writer_pretty(&mut buffered, &document)?;
+    writeln!(buffered)?;
+    buffered.flush()
 }
 
-fn json_finding<'a>(finding: &'a Finding, options: &OutputOptions) -> JsonFinding<'a> {
-    let place = place_of(finding, options);
+/// How much of the report is gathered before it is handed on.
+const OUTPUT_CHUNK: usize = 64 * 1024;
+
+fn json_finding<'a>(finding: &'a Finding, shared: &'a Shared) -> JsonFinding<'a> {
+    let file = finding.location.as_ref().map(|l| l.file.as_path());
     JsonFinding {
         rule_id: finding.rule_id,
         rule_name: finding.rule_name,
@@ -172,19 +221,16 @@ fn json_finding<'a>(finding: &'a Finding, options: &OutputOptions) -> JsonFindin
         severity: finding.severity,
         resource: &finding.resource,
         resource_type: &finding.resource_type,
-        file: place.as_ref().map(|p| p.path.as_str().to_string()),
-        line: place.and_then(|p| p.line),
+        file: shared.files[&file].as_deref(),
+        // A finding without a location is placed in a plan file, which has no lines.
+        line: finding.location.as_ref().map(|l| l.line),
         attribute: finding.attribute.as_deref(),
         message: &finding.message,
         fix: &finding.fix,
         hipaa: finding
             .hipaa
             .iter()
-            .map(|paragraph| JsonCitation {
-                paragraph,
-                citation: citation_text(paragraph),
-                title: citations::find(paragraph).map(|c| c.title),
-            })
+            .map(|paragraph| &shared.citations[paragraph])
             .collect(),
         suppressed: false,
         suppression: None,

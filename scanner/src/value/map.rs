@@ -103,6 +103,17 @@ impl Map {
         self.entries.into_iter().map(|(key, _)| key)
     }
 
+    /// Takes entries that are in key order already, each key once, as a `BTreeMap` yields
+    /// them: sorting them again and copying them into a vector of the kept ones would cost
+    /// two more passes and two more allocations for every object a load converts.
+    pub(crate) fn from_sorted(entries: Vec<(String, Value)>) -> Map {
+        debug_assert!(
+            entries.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            "entries out of order or repeated"
+        );
+        Map { entries }
+    }
+
     /// Puts entries gathered in any order into key order, the last of equal keys winning.
     fn from_unsorted(mut entries: Vec<(String, Value)>) -> Map {
         // Terraform writes object keys in order, so a plan's objects usually arrive sorted;
