@@ -9,7 +9,8 @@
 //! The file is read in one pass and never held whole: the values kept are built as they pass
 //! and the rest is skipped (see [`stream`]). A regular file is parsed through a memory map
 //! whose passed pages are handed back as it goes ([`mapped`]), anything else as a stream, so
-//! loading costs about the memory of the resources loaded.
+//! loading costs about the memory of the resources loaded. A large mapped plan is read in two
+//! parts at once, one per core ([`split`]).
 //!
 //! Plans carry no source lines, so resources have no [`Location`](crate::model::Location):
 //! findings point at the plan file itself.
