@@ -283,10 +283,8 @@ impl<'de> Sink<'de> for Recorder<'de> {
         Wanted::Place
     }
 
-    fn passed(&mut self, at: Option<*const u8>) {
-        if let (Some(drop_behind), Some(at)) = (&mut self.drop_behind, at) {
-            drop_behind.passed(at);
-        }
+    fn drop_behind(&mut self) -> Option<&mut DropBehind> {
+        self.drop_behind.as_mut()
     }
 
     fn state_resource(

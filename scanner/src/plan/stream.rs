@@ -320,8 +320,15 @@ pub(super) trait Sink<'de> {
     /// What to do with the `after` of a change, given the `address` its entry gave before it.
     fn wants_after(&self, address: Option<&str>) -> Wanted;
 
-    /// Says that the parser has passed the entry whose address is at `at`.
-    fn passed(&mut self, at: Option<*const u8>);
+    /// What hands back the pages of the input the parser has passed, if anything does.
+    fn drop_behind(&mut self) -> Option<&mut DropBehind>;
+
+    /// Says that the parser has passed the entry one of whose strings is at `at`.
+    fn passed(&mut self, at: Option<*const u8>) {
+        if let (Some(drop_behind), Some(at)) = (self.drop_behind(), at) {
+            drop_behind.passed(at);
+        }
+    }
 
     fn state_resource(
         &mut self,
@@ -353,10 +360,8 @@ impl<'de> Sink<'de> for Gathered {
         self.wanted_after(address)
     }
 
-    fn passed(&mut self, at: Option<*const u8>) {
-        if let (Some(drop_behind), Some(at)) = (&mut self.drop_behind, at) {
-            drop_behind.passed(at);
-        }
+    fn drop_behind(&mut self) -> Option<&mut DropBehind> {
+        self.drop_behind.as_mut()
     }
 
     fn state_resource(
