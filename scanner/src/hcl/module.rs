@@ -478,7 +478,7 @@ impl Loader {
                 key: instance.key.clone(),
                 provider,
                 values: object.to_value(),
-                references: body.references,
+                references: body.references.into_iter().collect(),
                 location: Some(Location {
                     file: file.display.clone(),
                     line: decl.line,

@@ -16,8 +16,8 @@
 //!   `module.m`) is not followed at all, since the output read is not named.
 
 use super::schema::{ConfigModule, ExpressionNode};
-use crate::model::{InstanceKey, Reference};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::model::{InstanceKey, Reference, References};
+use std::collections::{HashMap, HashSet};
 
 /// How deep `var.` and output references are followed. Terraform rejects cycles, so real chains
 /// are as long as the module tree is deep; the bound only guards against malformed input.
@@ -342,20 +342,21 @@ impl<'c> Resolver<'c> {
         &self,
         config: &ResourceConfig,
         steps: &[(String, Option<InstanceKey>)],
-    ) -> BTreeMap<String, Vec<Reference>> {
-        let mut resolved = BTreeMap::new();
+    ) -> References {
         let prefix = module_address(steps);
+        let mut resolved = Vec::new();
         for (path, texts) in &config.references {
             let mut found = Vec::new();
             for text in texts {
                 self.resolve(text, steps, &prefix, 0, &mut found);
             }
-            let found = deduplicate(found);
+            let mut found = deduplicate(found);
+            found.shrink_to_fit();
             if !found.is_empty() {
-                resolved.insert(path.clone(), found);
+                resolved.push((path.clone(), found));
             }
         }
-        resolved
+        resolved.into_iter().collect()
     }
 
     /// Resolves one reference read in the module instance `steps`, whose address is `prefix`.

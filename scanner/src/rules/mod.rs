@@ -264,14 +264,10 @@ pub(crate) mod testing {
         target: &str,
         target_attribute: &str,
     ) -> Resource {
-        resource
-            .references
-            .entry(attribute.to_string())
-            .or_default()
-            .push(Reference {
-                address: target.to_string(),
-                attribute: Some(target_attribute.to_string()),
-            });
+        resource.references.of_path_mut(attribute).push(Reference {
+            address: target.to_string(),
+            attribute: Some(target_attribute.to_string()),
+        });
         resource
     }
 
