@@ -72,12 +72,16 @@ where
 
 /// How many threads `items` items are worth.
 fn threads_for(items: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    cores.min(items / ITEMS_PER_THREAD).max(1)
+    cores().min(items / ITEMS_PER_THREAD).max(1)
 }
 
-/// The outcome of a finished run. A panic is a bug; it surfaces as it would on one thread.
-fn joined<R>(run: std::thread::ScopedJoinHandle<'_, R>) -> R {
+/// How many threads the machine runs at once.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// The outcome of a finished thread. A panic is a bug; it surfaces as it would on one thread.
+pub fn joined<R>(run: std::thread::ScopedJoinHandle<'_, R>) -> R {
     match run.join() {
         Ok(outcome) => outcome,
         Err(panic) => std::panic::resume_unwind(panic),

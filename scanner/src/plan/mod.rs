@@ -342,8 +342,7 @@ fn gather_mapped(
     check_start(path, &bytes[..bytes.len().min(HEAD_BYTES)], false)?;
     let json = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
 
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    if json.len() >= split::TWO_PARTS_FROM_BYTES && cores > 1 {
+    if json.len() >= split::TWO_PARTS_FROM_BYTES && runs::cores() > 1 {
         let in_mapping = split::InMapping {
             mapping,
             text_offset: bytes.len() - json.len(),
