@@ -169,10 +169,7 @@ impl FromIterator<(String, Vec<Reference>)> for References {
     /// Takes paths in any order; of a path given twice, the last references stand.
     fn from_iter<I: IntoIterator<Item = (String, Vec<Reference>)>>(entries: I) -> References {
         let mut by_path: Vec<(String, Vec<Reference>)> = entries.into_iter().collect();
-        by_path.reverse();
-        // Stable: after the reversal the last of equal paths comes first, and is kept.
-        by_path.sort_by(|(a, _), (b, _)| a.cmp(b));
-        by_path.dedup_by(|later, kept| later.0 == kept.0);
+        crate::value::into_key_order(&mut by_path);
         by_path.shrink_to_fit();
         References { by_path }
     }

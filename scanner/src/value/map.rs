@@ -116,25 +116,31 @@ impl Map {
 
     /// Puts entries gathered in any order into key order, the last of equal keys winning.
     fn from_unsorted(mut entries: Vec<(String, Value)>) -> Map {
-        // Terraform writes object keys in order, so a plan's objects usually arrive sorted;
-        // checking costs one comparison per entry, sorting many more.
-        let sorted = entries.windows(2).all(|pair| pair[0].0 < pair[1].0);
-        if !sorted {
-            // Stable, so equal keys stay in the order given; the last of each run is kept by
-            // moving it into the place of the first before the others are dropped.
-            entries.sort_by(|(a, _), (b, _)| a.cmp(b));
-            entries.dedup_by(|later, kept| {
-                if later.0 != kept.0 {
-                    return false;
-                }
-                std::mem::swap(later, kept);
-                true
-            });
-        }
-
+        into_key_order(&mut entries);
         entries.shrink_to_fit();
         Map { entries }
     }
+}
+
+/// Sorts entries gathered in any order by key, keeping the last of equal keys: the one order of
+/// the sorted-vector maps of the model ([`Map`], and a resource's references).
+pub fn into_key_order<V>(entries: &mut Vec<(String, V)>) {
+    // Terraform writes object keys in order, so a plan's objects usually arrive sorted;
+    // checking costs one comparison per entry, sorting many more.
+    if entries.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+        return;
+    }
+
+    // Stable, so equal keys stay in the order given; the last of each run is kept by moving
+    // it into the place of the first before the others are dropped.
+    entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+    entries.dedup_by(|later, kept| {
+        if later.0 != kept.0 {
+            return false;
+        }
+        std::mem::swap(later, kept);
+        true
+    });
 }
 
 impl FromIterator<(String, Value)> for Map {
