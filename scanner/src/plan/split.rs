@@ -28,6 +28,7 @@ use super::stream::{
     ChangeParts, Facts, Field, Gathered, Head, MemberSeed, Section, Sink, Taken, Wanted,
 };
 use super::values::{Marks, PlanAttributes};
+use crate::runs;
 use crate::value::Value;
 use serde::de::{DeserializeSeed, IgnoredAny};
 use std::marker::PhantomData;
@@ -70,11 +71,7 @@ pub fn gather_in_two_parts(json: &[u8], mapping: Option<InMapping>) -> Option<Ga
     std::thread::scope(|scope| {
         let later = scope.spawn(move || read_later_part(json, cut, later_drop_behind));
         let earlier = read_earlier_part(json, cut, earlier_drop_behind);
-        let later = match later.join() {
-            Ok(later) => later,
-            // A panic is a bug; let it surface as it would on one thread.
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
+        let later = runs::joined(later);
 
         let mut gathered = earlier?;
         take_in(&mut gathered, later?).ok()?;
@@ -101,12 +98,7 @@ fn read_earlier_part(json: &[u8], cut: usize, drop_behind: Option<DropBehind>) -
             return (members.at == cut).then_some(gathered);
         }
 
-        let field = members.key()?;
-        members.value(MemberSeed {
-            field,
-            sink: &mut gathered,
-        })?;
-        if !members.next_member()? {
+        if !members.member(&mut gathered)? {
             // The plan ended before the cut: it was inside a value.
             return None;
         }
@@ -126,16 +118,7 @@ fn read_later_part(
     };
     let mut members = Members { json, at: cut };
 
-    loop {
-        let field = members.key()?;
-        members.value(MemberSeed {
-            field,
-            sink: &mut recorder,
-        })?;
-        if !members.next_member()? {
-            break;
-        }
-    }
+    while members.member(&mut recorder)? {}
 
     members.skip_whitespace();
     (members.at == json.len()).then_some(recorder)
@@ -154,15 +137,9 @@ fn take_in(gathered: &mut Gathered, later: Recorder) -> Result<(), serde_json::E
                 values,
                 sensitive,
             } => {
-                let values = match values {
-                    Taken::Text(text) => {
-                        let wanted =
-                            gathered.wanted_values(section, Some(&head.mode), Some(&head.address));
-                        build_if(wanted, text)?
-                    }
-                    Taken::Built(value) => Some(value),
-                    Taken::None => None,
-                };
+                let values = values.into_values(|| {
+                    gathered.wanted_values(section, Some(&head.mode), Some(&head.address))
+                })?;
                 gathered.add_state_resource(section, head, values, sensitive);
             }
             Entry::Change {
@@ -171,13 +148,9 @@ fn take_in(gathered: &mut Gathered, later: Recorder) -> Result<(), serde_json::E
                 deposed,
                 change,
             } => {
-                let after = match change.after {
-                    Taken::Text(text) => {
-                        build_if(gathered.wanted_after(Some(&head.address)), text)?
-                    }
-                    Taken::Built(value) => Some(value),
-                    Taken::None => None,
-                };
+                let after = change
+                    .after
+                    .into_values(|| gathered.wanted_after(Some(&head.address)))?;
                 let change = ChangeParts {
                     actions: change.actions,
                     after,
@@ -191,12 +164,20 @@ fn take_in(gathered: &mut Gathered, later: Recorder) -> Result<(), serde_json::E
     Ok(())
 }
 
-/// The values in `text` when they are wanted.
-fn build_if(wanted: Wanted, text: &str) -> Result<Option<Value>, serde_json::Error> {
-    if wanted != Wanted::Read {
-        return Ok(None);
+impl Taken<'_> {
+    /// The values taken, those whose place was kept built now if `wanted` says they are read.
+    fn into_values(
+        self,
+        wanted: impl FnOnce() -> Wanted,
+    ) -> Result<Option<Value>, serde_json::Error> {
+        match self {
+            Taken::Text(text) if wanted() == Wanted::Read => {
+                serde_json::from_str::<PlanAttributes>(text).map(|values| Some(values.0))
+            }
+            Taken::Text(_) | Taken::None => Ok(None),
+            Taken::Built(value) => Ok(Some(value)),
+        }
     }
-    serde_json::from_str::<PlanAttributes>(text).map(|values| Some(values.0))
 }
 
 /// What the later part read of one resource entry.
@@ -352,11 +333,13 @@ impl<'j> Members<'j> {
         Some(value)
     }
 
-    /// A member's key and the colon after it.
-    fn key(&mut self) -> Option<Field> {
+    /// Reads one member into `sink`: its key, the colon, its value, and the comma before
+    /// another member (`true`) or the brace that closes the plan object (`false`).
+    fn member<S: Sink<'j>>(&mut self, sink: &mut S) -> Option<bool> {
         let field = self.value(PhantomData::<Field>)?;
         self.byte(b':')?;
-        Some(field)
+        self.value(MemberSeed { field, sink })?;
+        self.next_member()
     }
 
     /// Moves past the comma before another member (`true`) or the brace that closes the plan
