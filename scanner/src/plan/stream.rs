@@ -168,10 +168,16 @@ impl Gathered {
     }
 
     fn instance(&mut self, head: Head) -> &mut Instance {
+        let index = self.instance_index(head);
+        &mut self.instances[index]
+    }
+
+    /// The place in `instances` of the instance `head` names, added if it is new.
+    fn instance_index(&mut self, head: Head) -> usize {
         // Looked up before inserting: most heads name an instance met already (a change after
         // the planned values), and the table's key is a copy of the address.
         if let Some(&i) = self.by_address.get(&head.address) {
-            return &mut self.instances[i];
+            return i;
         }
 
         let next = self.instances.len();
@@ -184,7 +190,7 @@ impl Gathered {
             key: head.key,
             ..Instance::default()
         });
-        &mut self.instances[next]
+        next
     }
 
     /// What to do with the `values` of a state resource, given the `mode` and `address` its
@@ -220,37 +226,46 @@ impl Gathered {
     }
 
     /// Takes in a resource of `planned_values` or `prior_state`, with its values if they were
-    /// wanted.
+    /// wanted. Returns the index of the instance when it kept the values given.
     pub(super) fn add_state_resource(
         &mut self,
         section: Section,
         head: Head,
         values: Option<Value>,
         sensitive: Marks,
-    ) {
+    ) -> Option<usize> {
         match section {
             Section::Planned => {
                 let firm = self.has_values(&head.address);
-                let instance = self.instance(head);
-                if let (Some(values), false) = (values, firm) {
-                    instance.values = Some(values);
-                    instance.values_from_prior = false;
-                }
+                let index = self.instance_index(head);
+                let instance = &mut self.instances[index];
+                let kept = match (values, firm) {
+                    (Some(values), false) => {
+                        instance.values = Some(values);
+                        instance.values_from_prior = false;
+                        Some(index)
+                    }
+                    _ => None,
+                };
                 if !sensitive.is_none() {
                     instance.sensitive.push(sensitive);
                 }
+                kept
             }
             // Only data sources read while planning, which no other section lists.
             Section::Prior => {
                 if head.mode != "data" || self.knows(&head.address) {
-                    return;
+                    return None;
                 }
-                let instance = self.instance(head);
+                let index = self.instance_index(head);
+                let instance = &mut self.instances[index];
+                let kept = values.is_some().then_some(index);
                 instance.values = values;
                 instance.values_from_prior = true;
                 if !sensitive.is_none() {
                     instance.sensitive.push(sensitive);
                 }
+                kept
             }
         }
     }
