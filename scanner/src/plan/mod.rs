@@ -324,8 +324,9 @@ fn load_from(path: &Path, mut source: Source) -> Result<Project, InputError> {
         .into_iter()
         .filter(|instance| !instance.removed);
     let runs = runs::map_runs_owned(kept.collect(), |run| {
+        let mut last_module = LastModule::default();
         run.into_iter()
-            .map(|instance| assembler.resource(instance))
+            .map(|instance| assembler.resource(instance, &mut last_module))
             .collect::<Vec<_>>()
     });
     project.resources = runs.into_iter().flatten().collect();
@@ -507,7 +508,7 @@ struct Assembler<'c> {
 }
 
 impl Assembler<'_> {
-    fn resource(&self, instance: Instance) -> Resource {
+    fn resource(&self, instance: Instance, last_module: &mut LastModule) -> Resource {
         let mode = if instance.mode == "data" {
             Mode::Data
         } else {
@@ -517,22 +518,25 @@ impl Assembler<'_> {
             IndexKey::Number(n) => InstanceKey::Index(n),
             IndexKey::String(s) => InstanceKey::Key(s),
         });
-        let module = match instance.module_address {
-            Some(module) => module,
-            None => module_of(&instance.address),
+        let module = match &instance.module_address {
+            Some(module) => last_module.of(module),
+            None => last_module.of(&module_of(&instance.address)),
         };
+        let steps = &module.steps;
 
-        let steps = module_steps(&module).unwrap_or_default();
         let config_key = match mode {
             Mode::Data => format!("data.{}.{}", instance.resource_type, instance.name),
             Mode::Managed => format!("{}.{}", instance.resource_type, instance.name),
         };
         let config = self
             .resolver
-            .module(&steps)
+            .module(steps)
             .and_then(|module| module.resources.get(&config_key));
         let references = config
-            .map(|config| self.resolver.resolve_resource(config, &steps))
+            .map(|config| {
+                self.resolver
+                    .resolve_resource(config, steps, &module.address)
+            })
             .unwrap_or_default();
 
         // An attribute the configuration leaves unset but the provider computes is unknown in
@@ -554,7 +558,7 @@ impl Assembler<'_> {
 
         Resource {
             address: instance.address,
-            module: module_address(&steps),
+            module: module.address.clone(),
             mode,
             resource_type: instance.resource_type,
             name: instance.name,
@@ -594,6 +598,28 @@ impl Assembler<'_> {
             alias,
             region: None,
         }
+    }
+}
+
+/// The module instance of the resource last assembled on a thread. A plan gives the resources
+/// of a module instance together, and each would otherwise parse and spell its module again.
+#[derive(Default)]
+struct LastModule {
+    /// The module instance's address as the plan gives it.
+    given: Option<String>,
+    steps: Vec<(String, Option<InstanceKey>)>,
+    /// The address spelled from `steps`.
+    address: String,
+}
+
+impl LastModule {
+    fn of(&mut self, given: &str) -> &LastModule {
+        if self.given.as_deref() != Some(given) {
+            self.steps = module_steps(given).unwrap_or_default();
+            self.address = module_address(&self.steps);
+            self.given = Some(given.to_string());
+        }
+        self
     }
 }
 

@@ -337,18 +337,18 @@ impl<'c> Resolver<'c> {
     }
 
     /// The references of every attribute of a resource block, read in the module instance
-    /// `steps`, absolute and without duplicates.
+    /// `steps` whose address is `prefix`, absolute and without duplicates.
     pub fn resolve_resource(
         &self,
         config: &ResourceConfig,
         steps: &[(String, Option<InstanceKey>)],
+        prefix: &str,
     ) -> References {
-        let prefix = module_address(steps);
         let mut resolved = Vec::new();
         for (path, texts) in &config.references {
             let mut found = Vec::new();
             for text in texts {
-                self.resolve(text, steps, &prefix, 0, &mut found);
+                self.resolve(text, steps, prefix, 0, &mut found);
             }
             let mut found = deduplicate(found);
             found.shrink_to_fit();
@@ -422,6 +422,10 @@ impl<'c> Resolver<'c> {
 fn deduplicate(mut found: Vec<Reference>) -> Vec<Reference> {
     found.sort();
     found.dedup();
+    // Most attributes name one thing, and one reference is always kept.
+    if found.len() < 2 {
+        return found;
+    }
     let precise: HashSet<&str> = found
         .iter()
         .filter(|r| r.attribute.is_some())
