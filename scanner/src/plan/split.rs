@@ -22,8 +22,10 @@
 //! The earlier part holds every planned value, and building values takes several times longer
 //! per byte than passing over them. So the earlier part keeps the places of the planned values
 //! it is to keep as well, and once each thread has read its part it builds them, taking a few
-//! at a time from a shared list until none is left ([`Deferred`]): both threads end reading at
-//! about the same time, and the earlier part's pages stay mapped until its values are built.
+//! at a time from a shared list until none is left ([`Deferred`]); the earlier part's thread
+//! takes the later part's entries in between two takes, as soon as they are handed over. Both
+//! threads then end at about the same time. The earlier part's pages stay mapped until its
+//! values are built.
 //!
 //! One difference remains, for JSON nested about 128 levels deep: each part's parser counts
 //! nesting from the members of the plan object rather than from the plan object itself, so a
@@ -77,18 +79,20 @@ pub fn gather_in_two_parts(json: &[u8], mapping: Option<InMapping>) -> Option<Ga
 
     std::thread::scope(|scope| {
         let (share, shared) = mpsc::channel::<Arc<Deferred>>();
+        let (hand_over, handed_over) = mpsc::channel::<Option<Recorder>>();
         let later = scope.spawn(move || {
             let recorder = read_later_part(json, cut, later_drop_behind);
-            // Then a hand with the earlier part's planned values, unless either part failed.
-            let built = match shared.recv() {
-                Ok(deferred) if recorder.is_none() => {
+            let read = recorder.is_some();
+            // The earlier part takes the entries in while this thread helps build its values.
+            let _ = hand_over.send(recorder);
+            match shared.recv() {
+                Ok(deferred) if read => deferred.build_share(|| {}),
+                Ok(deferred) => {
                     deferred.give_up();
                     Vec::new()
                 }
-                Ok(deferred) => deferred.build_share(),
                 Err(_) => Vec::new(),
-            };
-            (recorder, built)
+            }
         });
 
         let Some(earlier) = read_earlier_part(json, cut) else {
@@ -100,9 +104,33 @@ pub fn gather_in_two_parts(json: &[u8], mapping: Option<InMapping>) -> Option<Ga
         // A send fails only when the later part has already ended, which it does only by
         // panicking; `joined` below passes that on.
         let _ = share.send(deferred.clone());
-        let built_here = deferred.build_share();
-        let (recorder, built_there) = runs::joined(later);
-        if deferred.given_up() {
+
+        // The later part's entries are taken in as soon as they are handed over, between two
+        // takes of planned values. The values' stand-ins show them what front to back shows.
+        let mut taken_in = None;
+        let take_in_handed_over = |gathered: &mut Gathered, recorder: Option<Recorder>| {
+            let ok = recorder.is_some_and(|recorder| take_in(gathered, recorder).is_ok());
+            if !ok {
+                deferred.give_up();
+            }
+            ok
+        };
+        let built_here = deferred.build_share(|| {
+            if taken_in.is_none() {
+                if let Ok(recorder) = handed_over.try_recv() {
+                    taken_in = Some(take_in_handed_over(&mut gathered, recorder));
+                }
+            }
+        });
+        if taken_in.is_none() {
+            // An error means the later part panicked, which `joined` passes on.
+            taken_in = handed_over
+                .recv()
+                .ok()
+                .map(|recorder| take_in_handed_over(&mut gathered, recorder));
+        }
+        let built_there = runs::joined(later);
+        if deferred.given_up() || taken_in != Some(true) {
             return None;
         }
 
@@ -113,7 +141,6 @@ pub fn gather_in_two_parts(json: &[u8], mapping: Option<InMapping>) -> Option<Ga
         if let Some(mut earlier_pages) = earlier_drop_behind {
             earlier_pages.passed(json[cut..].as_ptr());
         }
-        take_in(&mut gathered, recorder?).ok()?;
         Some(gathered)
     })
 }
@@ -234,9 +261,15 @@ impl<'de> Deferred<'de> {
     }
 
     /// Builds places until none is left, and returns what it built with each instance's index.
-    fn build_share(&self) -> Vec<(usize, Value)> {
+    /// `between_takes` runs before each take.
+    fn build_share(&self, mut between_takes: impl FnMut()) -> Vec<(usize, Value)> {
         let mut built = Vec::new();
-        while !self.given_up() {
+        loop {
+            between_takes();
+            if self.given_up() {
+                break;
+            }
+
             let start = self.next.fetch_add(Self::TAKEN_AT_ONCE, Ordering::Relaxed);
             let Some(taken) = self.places.get(start..) else {
                 break;
@@ -713,6 +746,21 @@ mod tests {
                 "{refused}"
             );
         }
+    }
+
+    #[test]
+    fn a_later_value_refused_while_taken_in_leaves_the_plan_to_front_to_back() {
+        // An instance with no planned values: its `after` is built when the later part's
+        // entries are taken in, beside the building of the planned values.
+        let planned = many_planned(|i| format!(r#"{{"size":{i}}}"#));
+        let changes = [change(
+            "aws_ebs_volume.late",
+            r#"["create"]"#,
+            r#"{"size":1e999}"#,
+            "{}",
+        )];
+        let json = plan(&planned, &changes, NO_PRIOR);
+        assert!(gather_in_two_parts(json.as_bytes(), None).is_none());
     }
 
     #[test]
