@@ -103,44 +103,26 @@ pub struct Index<'a> {
 impl<'a> Index<'a> {
     pub fn build(project: &'a Project) -> Index<'a> {
         let resources = project.resources.as_slice();
+        // The tables by address and the tables by type and name share nothing, so a large
+        // project builds them on two threads at once.
+        let ((by_address, by_config_address), (by_type, by_name)) =
+            if runs::cores() > 1 && resources.len() >= 2 * runs::ITEMS_PER_THREAD {
+                std::thread::scope(|scope| {
+                    let addresses = scope.spawn(|| address_tables(resources));
+                    let names = name_tables(resources);
+                    (runs::joined(addresses), names)
+                })
+            } else {
+                (address_tables(resources), name_tables(resources))
+            };
         let mut index = Index {
             resources,
-            by_address: AddressMap::with_capacity_and_hasher(resources.len(), Default::default()),
-            by_type: AddressMap::default(),
-            by_config_address: AddressMap::with_capacity_and_hasher(
-                resources.len(),
-                Default::default(),
-            ),
-            by_name: AddressMap::default(),
+            by_address,
+            by_type,
+            by_config_address,
+            by_name,
             linked_from: AddressMap::default(),
         };
-
-        for (i, resource) in resources.iter().enumerate() {
-            index.by_address.insert(resource.address.as_str(), i);
-            index
-                .by_type
-                .entry(resource.resource_type.as_str())
-                .or_default()
-                .push(i);
-            // Without an instance key the address is the configuration address, which
-            // `by_address` already answers.
-            if resource.key.is_some() {
-                index
-                    .by_config_address
-                    .entry(config_address(resource))
-                    .or_default()
-                    .push(i);
-            }
-        }
-        // Names are indexed once every resource has its type counted, so that each type's
-        // table of names is made at its size rather than grown (and copied) step by step.
-        let mut name_forms: AddressMap<&str, Vec<NameForm>> = AddressMap::default();
-        for (i, resource) in resources.iter().enumerate() {
-            let forms = name_forms
-                .entry(resource.resource_type.as_str())
-                .or_insert_with(|| NameForm::of_type(&resource.resource_type));
-            index.index_names(i, resource, forms);
-        }
 
         // Following links only reads the tables built above, so it runs on every core; the
         // runs' links are added in run order, as one pass would add them.
@@ -166,38 +148,6 @@ impl<'a> Index<'a> {
                 .push(i);
         }
         index
-    }
-
-    fn index_names(&mut self, i: usize, resource: &'a Resource, forms: &[NameForm]) {
-        for form in forms {
-            let Some(name) = resource.attr(form.attribute).as_str() else {
-                continue;
-            };
-            let arn = form.arn_prefix.map(|prefix| format!("{prefix}{name}"));
-            let names = std::iter::once(Cow::Borrowed(name)).chain(arn.map(Cow::Owned));
-            for name in names {
-                let by_type = &self.by_type;
-                let slot = self
-                    .by_name
-                    .entry(resource.resource_type.as_str())
-                    .or_insert_with(|| {
-                        let of_type = by_type.get(resource.resource_type.as_str());
-                        let per_resource: usize = forms
-                            .iter()
-                            .map(|f| 1 + usize::from(f.arn_prefix.is_some()))
-                            .sum();
-                        let names = of_type.map_or(0, Vec::len) * per_resource;
-                        AddressMap::with_capacity_and_hasher(names, Default::default())
-                    })
-                    .entry(name)
-                    .or_default();
-                // Resources are indexed in order, so a repeat can only be the last entry;
-                // searching the whole slot made many resources of one name quadratic.
-                if slot.last() != Some(&i) {
-                    slot.push(i);
-                }
-            }
-        }
     }
 
     /// The resource with exactly this address.
@@ -309,6 +259,94 @@ impl NameForm {
             }
         }
         forms
+    }
+}
+
+type AddressTables<'a> = (
+    AddressMap<&'a str, usize>,
+    AddressMap<Cow<'a, str>, Vec<usize>>,
+);
+
+type NameTables<'a> = (
+    AddressMap<&'a str, Vec<usize>>,
+    AddressMap<&'a str, AddressMap<Cow<'a, str>, Vec<usize>>>,
+);
+
+/// The tables of [`Index`] by address and by configuration address.
+fn address_tables(resources: &[Resource]) -> AddressTables<'_> {
+    let mut by_address = AddressMap::with_capacity_and_hasher(resources.len(), Default::default());
+    let mut by_config_address: AddressMap<Cow<str>, Vec<usize>> =
+        AddressMap::with_capacity_and_hasher(resources.len(), Default::default());
+    for (i, resource) in resources.iter().enumerate() {
+        by_address.insert(resource.address.as_str(), i);
+        // Without an instance key the address is the configuration address, which
+        // `by_address` already answers.
+        if resource.key.is_some() {
+            by_config_address
+                .entry(config_address(resource))
+                .or_default()
+                .push(i);
+        }
+    }
+    (by_address, by_config_address)
+}
+
+/// The tables of [`Index`] by type and by name.
+fn name_tables(resources: &[Resource]) -> NameTables<'_> {
+    let mut by_type: AddressMap<&str, Vec<usize>> = AddressMap::default();
+    for (i, resource) in resources.iter().enumerate() {
+        by_type
+            .entry(resource.resource_type.as_str())
+            .or_default()
+            .push(i);
+    }
+
+    // Names are indexed once every resource has its type counted, so that each type's table
+    // of names is made at its size rather than grown (and copied) step by step.
+    let mut by_name = AddressMap::default();
+    let mut name_forms: AddressMap<&str, Vec<NameForm>> = AddressMap::default();
+    for (i, resource) in resources.iter().enumerate() {
+        let forms = name_forms
+            .entry(resource.resource_type.as_str())
+            .or_insert_with(|| NameForm::of_type(&resource.resource_type));
+        index_names(&mut by_name, &by_type, i, resource, forms);
+    }
+    (by_type, by_name)
+}
+
+fn index_names<'a>(
+    by_name: &mut AddressMap<&'a str, AddressMap<Cow<'a, str>, Vec<usize>>>,
+    by_type: &AddressMap<&'a str, Vec<usize>>,
+    i: usize,
+    resource: &'a Resource,
+    forms: &[NameForm],
+) {
+    for form in forms {
+        let Some(name) = resource.attr(form.attribute).as_str() else {
+            continue;
+        };
+        let arn = form.arn_prefix.map(|prefix| format!("{prefix}{name}"));
+        let names = std::iter::once(Cow::Borrowed(name)).chain(arn.map(Cow::Owned));
+        for name in names {
+            let slot = by_name
+                .entry(resource.resource_type.as_str())
+                .or_insert_with(|| {
+                    let of_type = by_type.get(resource.resource_type.as_str());
+                    let per_resource: usize = forms
+                        .iter()
+                        .map(|f| 1 + usize::from(f.arn_prefix.is_some()))
+                        .sum();
+                    let names = of_type.map_or(0, Vec::len) * per_resource;
+                    AddressMap::with_capacity_and_hasher(names, Default::default())
+                })
+                .entry(name)
+                .or_default();
+            // Resources are indexed in order, so a repeat can only be the last entry;
+            // searching the whole slot made many resources of one name quadratic.
+            if slot.last() != Some(&i) {
+                slot.push(i);
+            }
+        }
     }
 }
 
