@@ -22,12 +22,12 @@ fn main() {
 /// Turns transparent huge pages off for this process.
 ///
 /// The allocator asks for huge pages, and on the virtual machines scans usually run on (CI
-/// runners, cloud hosts) a fresh huge page is slow: the host takes back guest memory left
-/// unused, and the guest makes its huge pages from the large free blocks it gave back, so the
-/// host must fill each one in on first touch. Spaced a few seconds apart, as scans run in CI, a
-/// 170 MB plan took 0.9 to 1.4 s with huge pages and 0.5 s without, and a 50,000-resource
-/// tree 0.9 to 1.1 s against 0.45 s. Only back to back, reusing memory the last scan had just
-/// freed, were huge pages faster.
+/// runners, cloud hosts) a fresh huge page is often slow: the host takes back large blocks of
+/// guest memory left unused, and a huge page needs such a large free block, so it is usually
+/// one the host must fill in again on first touch. Spaced a few seconds apart, as scans run
+/// in CI, a 170 MB plan took 0.9 to 1.4 s with huge pages and 0.5 s without, and a
+/// 50,000-resource tree 0.9 to 1.1 s against 0.45 s. Only back to back, reusing memory the
+/// last scan had just freed, were huge pages faster.
 fn without_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: `prctl` with these arguments only sets a flag of the calling process.
