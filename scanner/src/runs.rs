@@ -1,5 +1,7 @@
 //! Passes over every resource, split into contiguous runs on the machine's cores.
 
+use std::mem::MaybeUninit;
+
 /// Fewer items than this per thread are handled on one: starting another costs more than it
 /// saves.
 pub const ITEMS_PER_THREAD: usize = 4_096;
@@ -37,37 +39,59 @@ where
     })
 }
 
-/// Like [`map_runs`], for work that consumes its items: each run is moved to its thread.
-pub fn map_runs_owned<T, R, F>(mut items: Vec<T>, work: F) -> Vec<R>
+/// Like [`map_runs`], for work that turns each item it consumes into one outcome. The
+/// outcomes are written in input order straight into the vector returned: a large plan's
+/// resources are a few hundred bytes each, and gathering each run's outcomes apart, then
+/// joining them, copied them all once more into fresh memory on one thread. Each run has a
+/// `state` of its own, made by `new_state`.
+pub fn map_each_owned<T, R, S, New, F>(
+    items: impl IntoIterator<Item = T>,
+    new_state: New,
+    work: F,
+) -> Vec<R>
 where
     T: Send,
     R: Send,
-    F: Fn(Vec<T>) -> R + Sync,
+    New: Fn() -> S + Sync,
+    F: Fn(&mut S, T) -> R + Sync,
 {
-    let threads = threads_for(items.len());
-    if threads == 1 {
-        return vec![work(items)];
-    }
+    // Each item is taken out of its place by the run it falls in. Collecting a vector's
+    // items into `Some` reuses the vector's memory.
+    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let len = items.len();
+    let threads = threads_for(len);
+    let run_length = len.div_ceil(threads).max(1);
+    let mut outcomes: Vec<R> = Vec::with_capacity(len);
 
-    let run_length = items.len().div_ceil(threads);
-    let mut runs = Vec::with_capacity(threads);
-    while items.len() > run_length {
-        let rest = items.split_off(run_length);
-        runs.push(std::mem::replace(&mut items, rest));
-    }
-    runs.push(items);
-
-    let work = &work;
-    let mut runs = runs.into_iter();
-    let first = runs.next().unwrap_or_default();
+    let fill = |inputs: &mut [Option<T>], slots: &mut [MaybeUninit<R>]| {
+        let mut state = new_state();
+        for (input, slot) in inputs.iter_mut().zip(slots) {
+            let item = input.take().expect("each item is taken once");
+            slot.write(work(&mut state, item));
+        }
+    };
+    let fill = &fill;
+    let slots = &mut outcomes.spare_capacity_mut()[..len];
+    let mut runs = items
+        .chunks_mut(run_length)
+        .zip(slots.chunks_mut(run_length));
+    let first = runs.next();
     std::thread::scope(|scope| {
-        let others: Vec<_> = runs.map(|run| scope.spawn(move || work(run))).collect();
+        let others: Vec<_> = runs
+            .map(|(inputs, slots)| scope.spawn(move || fill(inputs, slots)))
+            .collect();
         // As in `map_runs`, the calling thread takes the first run.
-        let mut outcomes = Vec::with_capacity(threads);
-        outcomes.push(work(first));
-        outcomes.extend(others.into_iter().map(joined));
-        outcomes
-    })
+        if let Some((inputs, slots)) = first {
+            fill(inputs, slots);
+        }
+        others.into_iter().for_each(joined);
+    });
+
+    // SAFETY: the runs cover the first `len` slots, and each run wrote every slot of its own,
+    // one for each of its items. A run that panicked has ended the scope above by panicking,
+    // so no slot left unwritten is ever counted; what the other runs wrote is leaked, not read.
+    unsafe { outcomes.set_len(len) };
+    outcomes
 }
 
 /// How many threads `items` items are worth.
@@ -106,14 +130,29 @@ mod tests {
     }
 
     #[test]
-    fn owned_runs_cover_every_item_once_in_order() {
+    fn each_owned_item_gives_its_outcome_in_order() {
         let items: Vec<String> = (0..ITEMS_PER_THREAD * 3 + 7)
             .map(|n| n.to_string())
             .collect();
-        let runs = map_runs_owned(items.clone(), |run| run);
-        assert_eq!(runs.concat(), items);
+        // The state counts the items its run has met, so a run that started over, or two runs
+        // sharing a state, would show.
+        let outcomes = map_each_owned(
+            items.clone(),
+            || 0,
+            |seen: &mut usize, item| {
+                *seen += 1;
+                (item, *seen)
+            },
+        );
+        let (kept, seen): (Vec<String>, Vec<usize>) = outcomes.into_iter().unzip();
+        assert_eq!(kept, items);
+        let run_length = items.len().div_ceil(threads_for(items.len()));
+        let expected: Vec<usize> = (0..items.len()).map(|i| i % run_length + 1).collect();
+        assert_eq!(seen, expected);
 
-        let few = map_runs_owned(items[..10].to_vec(), |run| run.len());
-        assert_eq!(few, vec![10]);
+        let few = map_each_owned(items[..10].to_vec(), || (), |(), item| item.len());
+        assert_eq!(few, vec![1; 10]);
+        let none = map_each_owned(Vec::<String>::new(), || (), |(), item| item);
+        assert!(none.is_empty());
     }
 }

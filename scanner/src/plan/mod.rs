@@ -323,13 +323,9 @@ fn load_from(path: &Path, mut source: Source) -> Result<Project, InputError> {
         .instances
         .into_iter()
         .filter(|instance| !instance.removed);
-    let runs = runs::map_runs_owned(kept.collect(), |run| {
-        let mut last_module = LastModule::default();
-        run.into_iter()
-            .map(|instance| assembler.resource(instance, &mut last_module))
-            .collect::<Vec<_>>()
+    project.resources = runs::map_each_owned(kept, LastModule::default, |last_module, instance| {
+        assembler.resource(instance, last_module)
     });
-    project.resources = runs.into_iter().flatten().collect();
     Ok(project)
 }
 
