@@ -104,6 +104,15 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
+/// Frees `value` on another thread, for what takes long to free and that nothing waits for:
+/// the work goes on meanwhile, and a process that ends first simply returns the memory. Freed
+/// here when no thread can be started.
+pub fn free_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("free".to_string())
+        .spawn(move || drop(value));
+}
+
 /// The outcome of a finished thread. A panic is a bug; it surfaces as it would on one thread.
 pub fn joined<R>(run: std::thread::ScopedJoinHandle<'_, R>) -> R {
     match run.join() {

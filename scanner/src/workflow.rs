@@ -14,6 +14,7 @@ use crate::finding::Severity;
 use crate::hcl::{self, HclOptions};
 use crate::model::Project;
 use crate::plan;
+use crate::runs;
 use crate::suppress::{self, Baseline, SuppressionComment, Suppressions};
 use std::collections::HashSet;
 use std::io::{self, IsTerminal};
@@ -100,7 +101,8 @@ pub fn run(request: &ScanRequest) -> Result<ScanOutcome, InputError> {
             suppress::apply(&mut report, &inline, request.today);
         }
         reports.push(report);
-        free_in_background(project);
+        // A large configuration's project takes nearly as long to free as to build.
+        runs::free_in_background(project);
     }
     let mut report = combine(reports);
 
@@ -139,15 +141,6 @@ fn load_source_comments(
         ));
     }
     Ok(hcl::load(source, options)?.suppressions)
-}
-
-/// Frees a loaded project on another thread. A large configuration's project takes nearly as
-/// long to free as to build, and nothing waits for it: the report is written meanwhile, and a
-/// process that ends first simply returns the memory. Freed here when no thread can be started.
-fn free_in_background(project: Project) {
-    let _ = std::thread::Builder::new()
-        .name("free-project".to_string())
-        .spawn(move || drop(project));
 }
 
 /// The path that stands for standard input, from which a plan is read.

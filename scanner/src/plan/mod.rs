@@ -326,6 +326,9 @@ fn load_from(path: &Path, mut source: Source) -> Result<Project, InputError> {
     project.resources = runs::map_each_owned(kept, LastModule::default, |last_module, instance| {
         assembler.resource(instance, last_module)
     });
+    // A large plan's configuration takes a few milliseconds to free, which nothing waits for.
+    drop(assembler);
+    runs::free_in_background(config);
     Ok(project)
 }
 
