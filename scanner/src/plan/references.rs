@@ -100,26 +100,37 @@ fn read_key(text: &str, start: usize) -> Option<(InstanceKey, usize)> {
     Some((InstanceKey::Index(index), start + end + 1))
 }
 
-/// What a reference string names.
+/// What a reference string names. Each is read once, as the configuration is gathered: a
+/// module's configuration is resolved again for every instance of the module, and reading the
+/// same texts each time was most of the time spent joining a large plan's instances with it.
 #[derive(Debug, PartialEq)]
-enum Subject<'s> {
+pub enum Subject {
     /// A managed resource or data source, in the referring module.
     Resource {
         /// `aws_s3_bucket.b`, `data.aws_kms_key.k`, with the instance key when a literal one is
         /// given.
         local_address: String,
-        attribute: Option<&'s str>,
+        attribute: Option<String>,
     },
-    Variable(&'s str),
+    Variable(String),
     ModuleOutput {
-        call: &'s str,
+        call: String,
         key: Option<InstanceKey>,
-        output: &'s str,
+        output: String,
     },
     NotFollowed,
 }
 
-fn parse_subject(text: &str) -> Subject<'_> {
+/// The subjects of reference texts, leaving out those that lead nowhere.
+fn followed_subjects<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<Subject> {
+    texts
+        .into_iter()
+        .map(parse_subject)
+        .filter(|subject| *subject != Subject::NotFollowed)
+        .collect()
+}
+
+fn parse_subject(text: &str) -> Subject {
     let Some(steps) = split_traversal(text) else {
         return Subject::NotFollowed;
     };
@@ -131,7 +142,9 @@ fn parse_subject(text: &str) -> Subject<'_> {
     match name(0) {
         None => Subject::NotFollowed,
         Some(root) if NOT_FOLLOWED_ROOTS.contains(&root) => Subject::NotFollowed,
-        Some("var") => name(1).map_or(Subject::NotFollowed, Subject::Variable),
+        Some("var") => name(1).map_or(Subject::NotFollowed, |name| {
+            Subject::Variable(name.to_string())
+        }),
         Some("module") => {
             let Some(call) = name(1) else {
                 return Subject::NotFollowed;
@@ -141,7 +154,11 @@ fn parse_subject(text: &str) -> Subject<'_> {
                 _ => (None, 2),
             };
             match name(output_at) {
-                Some(output) => Subject::ModuleOutput { call, key, output },
+                Some(output) => Subject::ModuleOutput {
+                    call: call.to_string(),
+                    key,
+                    output: output.to_string(),
+                },
                 None => Subject::NotFollowed,
             }
         }
@@ -150,7 +167,7 @@ fn parse_subject(text: &str) -> Subject<'_> {
     }
 }
 
-fn resource_subject<'s>(steps: &[Step<'s>], prefix: &str) -> Subject<'s> {
+fn resource_subject(steps: &[Step], prefix: &str) -> Subject {
     let (Some(Step::Name(resource_type)), Some(Step::Name(name))) = (steps.first(), steps.get(1))
     else {
         return Subject::NotFollowed;
@@ -162,7 +179,7 @@ fn resource_subject<'s>(steps: &[Step<'s>], prefix: &str) -> Subject<'s> {
         rest = &rest[1..];
     }
     let attribute = match rest.first() {
-        Some(Step::Name(attribute)) => Some(*attribute),
+        Some(Step::Name(attribute)) => Some(attribute.to_string()),
         _ => None,
     };
     Subject::Resource {
@@ -174,8 +191,8 @@ fn resource_subject<'s>(steps: &[Step<'s>], prefix: &str) -> Subject<'s> {
 /// The configuration of one resource block, as the reference resolver needs it.
 pub struct ResourceConfig {
     pub provider_config_key: Option<String>,
-    /// Per dotted attribute path, the references its expression lists.
-    pub references: Vec<(String, Vec<String>)>,
+    /// Per dotted attribute path, the references its expression lists that lead somewhere.
+    pub references: Vec<(String, Vec<Subject>)>,
     /// What the block sets, to tell a computed attribute the configuration leaves unset from
     /// one whose expression is unknown.
     pub expressions: Option<ExpressionNode>,
@@ -187,13 +204,14 @@ pub struct ModuleConfig {
     /// By `type.name` or `data.type.name`.
     pub resources: HashMap<String, ResourceConfig>,
     pub calls: HashMap<String, CallConfig>,
-    /// Per output, the references of its expression.
-    pub outputs: HashMap<String, Vec<String>>,
+    /// Per output, the references of its expression that lead somewhere.
+    pub outputs: HashMap<String, Vec<Subject>>,
 }
 
 pub struct CallConfig {
-    /// Per argument (the child's variable), the references of its expression.
-    pub arguments: HashMap<String, Vec<String>>,
+    /// Per argument (the child's variable), the references of its expression that lead
+    /// somewhere.
+    pub arguments: HashMap<String, Vec<Subject>>,
     pub module: ModuleConfig,
 }
 
@@ -212,6 +230,7 @@ impl ModuleConfig {
             if let Some(body) = &resource.expressions {
                 collect_references(body, "", &mut references);
             }
+            let references = subjects_by_path(references);
             config.resources.insert(
                 key,
                 ResourceConfig {
@@ -228,18 +247,27 @@ impl ModuleConfig {
                 collect_references(body, "", &mut arguments);
             }
             let call = CallConfig {
-                arguments: arguments.into_iter().collect(),
+                arguments: subjects_by_path(arguments).into_iter().collect(),
                 module: ModuleConfig::build(call.module),
             };
             config.calls.insert(name, call);
         }
 
         for (name, output) in module.outputs {
-            let references = output.expression.map(|e| e.references).unwrap_or_default();
-            config.outputs.insert(name, references);
+            let texts = output.expression.map(|e| e.references).unwrap_or_default();
+            let subjects = followed_subjects(texts.iter().map(String::as_str));
+            config.outputs.insert(name, subjects);
         }
         config
     }
+}
+
+/// Reads the reference texts of each path into subjects.
+fn subjects_by_path(texts: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<Subject>)> {
+    texts
+        .into_iter()
+        .map(|(path, texts)| (path, followed_subjects(texts.iter().map(String::as_str))))
+        .collect()
 }
 
 /// Walks a block body: attributes give their references, nested blocks are walked under their
@@ -345,10 +373,10 @@ impl<'c> Resolver<'c> {
         prefix: &str,
     ) -> References {
         let mut resolved = Vec::new();
-        for (path, texts) in &config.references {
+        for (path, subjects) in &config.references {
             let mut found = Vec::new();
-            for text in texts {
-                self.resolve(text, steps, prefix, 0, &mut found);
+            for subject in subjects {
+                self.resolve(subject, steps, prefix, 0, &mut found);
             }
             let mut found = deduplicate(found);
             found.shrink_to_fit();
@@ -362,7 +390,7 @@ impl<'c> Resolver<'c> {
     /// Resolves one reference read in the module instance `steps`, whose address is `prefix`.
     fn resolve(
         &self,
-        text: &str,
+        subject: &Subject,
         steps: &[(String, Option<InstanceKey>)],
         prefix: &str,
         depth: usize,
@@ -371,19 +399,19 @@ impl<'c> Resolver<'c> {
         if depth > MAX_FOLLOW_DEPTH {
             return;
         }
-        match parse_subject(text) {
+        match subject {
             Subject::Resource {
                 local_address,
                 attribute,
             } => {
                 let address = if prefix.is_empty() {
-                    local_address
+                    local_address.clone()
                 } else {
                     format!("{prefix}.{local_address}")
                 };
                 out.push(Reference {
                     address,
-                    attribute: attribute.map(str::to_string),
+                    attribute: attribute.clone(),
                 });
             }
             Subject::Variable(name) => {
@@ -396,8 +424,8 @@ impl<'c> Resolver<'c> {
                     .and_then(|module| module.calls.get(call.as_str()))
                     .and_then(|call| call.arguments.get(name));
                 let parent_prefix = module_address(parent);
-                for text in argument.into_iter().flatten() {
-                    self.resolve(text, parent, &parent_prefix, depth + 1, out);
+                for subject in argument.into_iter().flatten() {
+                    self.resolve(subject, parent, &parent_prefix, depth + 1, out);
                 }
             }
             Subject::ModuleOutput { call, key, output } => {
@@ -406,10 +434,10 @@ impl<'c> Resolver<'c> {
                     .and_then(|module| module.calls.get(call))
                     .and_then(|call| call.module.outputs.get(output));
                 let mut child = steps.to_vec();
-                child.push((call.to_string(), key));
+                child.push((call.clone(), key.clone()));
                 let child_prefix = module_address(&child);
-                for text in expression.into_iter().flatten() {
-                    self.resolve(text, &child, &child_prefix, depth + 1, out);
+                for subject in expression.into_iter().flatten() {
+                    self.resolve(subject, &child, &child_prefix, depth + 1, out);
                 }
             }
             Subject::NotFollowed => {}
@@ -476,7 +504,7 @@ mod tests {
             parse_subject("data.aws_kms_key.k.arn"),
             Subject::Resource {
                 local_address: "data.aws_kms_key.k".into(),
-                attribute: Some("arn")
+                attribute: Some("arn".into())
             }
         );
         assert_eq!(
@@ -486,16 +514,16 @@ mod tests {
                 attribute: None
             }
         );
-        assert_eq!(parse_subject("var.x"), Subject::Variable("x"));
+        assert_eq!(parse_subject("var.x"), Subject::Variable("x".into()));
         assert_eq!(parse_subject("local.y"), Subject::NotFollowed);
         assert_eq!(parse_subject("each.value.kms"), Subject::NotFollowed);
         assert_eq!(parse_subject("module.m"), Subject::NotFollowed);
         assert_eq!(
             parse_subject(r#"module.m["a"].out"#),
             Subject::ModuleOutput {
-                call: "m",
+                call: "m".into(),
                 key: Some(InstanceKey::Key("a".into())),
-                output: "out"
+                output: "out".into()
             }
         );
     }
