@@ -23,6 +23,7 @@ mod split;
 mod stream;
 mod values;
 
+use crate::address_hash::AddressMap;
 use crate::error::{json_message, InputError};
 use crate::files::{wide_encoding, UTF8_BOM};
 use crate::model::{InstanceKey, Mode, Project, ProviderRef, Resource};
@@ -35,7 +36,7 @@ use references::{module_address, module_steps, ModuleConfig, Resolver};
 pub(crate) use references::{split_traversal, Step};
 use schema::{Configuration, IndexKey};
 use serde::de::DeserializeSeed;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
@@ -477,8 +478,8 @@ fn check_is_plan(path: &Path, gathered: &Gathered) -> Result<String, InputError>
 
 /// Every provider configuration by its key (`aws`, `aws.eu`, `module.m:aws`), with the region
 /// it sets: its value when written as a constant, unknown when it is computed.
-fn providers(configuration: &Configuration) -> HashMap<String, ProviderRef> {
-    let mut providers = HashMap::new();
+fn providers(configuration: &Configuration) -> AddressMap<String, ProviderRef> {
+    let mut providers = AddressMap::default();
     for (key, provider) in &configuration.provider_config {
         let region = provider
             .expressions
@@ -503,7 +504,7 @@ fn providers(configuration: &Configuration) -> HashMap<String, ProviderRef> {
 /// Turns what the plan says about an instance into a [`Resource`].
 struct Assembler<'c> {
     resolver: Resolver<'c>,
-    providers: HashMap<String, ProviderRef>,
+    providers: AddressMap<String, ProviderRef>,
 }
 
 impl Assembler<'_> {

@@ -17,7 +17,7 @@
 
 use super::schema::{ConfigModule, ExpressionNode};
 use crate::model::{InstanceKey, Reference, References};
-use std::collections::{HashMap, HashSet};
+use crate::address_hash::{AddressMap, AddressSet};
 
 /// How deep `var.` and output references are followed. Terraform rejects cycles, so real chains
 /// are as long as the module tree is deep; the bound only guards against malformed input.
@@ -202,16 +202,16 @@ pub struct ResourceConfig {
 #[derive(Default)]
 pub struct ModuleConfig {
     /// By `type.name` or `data.type.name`.
-    pub resources: HashMap<String, ResourceConfig>,
-    pub calls: HashMap<String, CallConfig>,
+    pub resources: AddressMap<String, ResourceConfig>,
+    pub calls: AddressMap<String, CallConfig>,
     /// Per output, the references of its expression that lead somewhere.
-    pub outputs: HashMap<String, Vec<Subject>>,
+    pub outputs: AddressMap<String, Vec<Subject>>,
 }
 
 pub struct CallConfig {
     /// Per argument (the child's variable), the references of its expression that lead
     /// somewhere.
-    pub arguments: HashMap<String, Vec<Subject>>,
+    pub arguments: AddressMap<String, Vec<Subject>>,
     pub module: ModuleConfig,
 }
 
@@ -454,12 +454,12 @@ fn deduplicate(mut found: Vec<Reference>) -> Vec<Reference> {
     if found.len() < 2 {
         return found;
     }
-    let precise: HashSet<&str> = found
+    let precise: AddressSet<&str> = found
         .iter()
         .filter(|r| r.attribute.is_some())
         .map(|r| r.address.as_str())
         .collect();
-    let keyed: HashSet<&str> = found
+    let keyed: AddressSet<&str> = found
         .iter()
         .filter_map(|r| r.address.strip_suffix(']'))
         .filter_map(|a| a.rfind('[').map(|at| &a[..at]))
