@@ -16,8 +16,8 @@
 //!   `module.m`) is not followed at all, since the output read is not named.
 
 use super::schema::{ConfigModule, ExpressionNode};
-use crate::model::{InstanceKey, Reference, References};
 use crate::address_hash::{AddressMap, AddressSet};
+use crate::model::{InstanceKey, Reference, References};
 
 /// How deep `var.` and output references are followed. Terraform rejects cycles, so real chains
 /// are as long as the module tree is deep; the bound only guards against malformed input.
