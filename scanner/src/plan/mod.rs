@@ -31,7 +31,9 @@ use crate::runs;
 use crate::value::Value;
 use mapped::{DropBehind, Mapping};
 use numbers::{NumberGuard, Replaced, Replacements};
-use references::{module_address, module_steps, ModuleConfig, Resolver};
+use references::{
+    ancestor_addresses, module_address, module_steps, InstancePath, ModuleConfig, Resolver,
+};
 /// Taking addresses apart, for matching suppressions to resource instances.
 pub(crate) use references::{split_traversal, Step};
 use schema::{Configuration, IndexKey};
@@ -533,10 +535,7 @@ impl Assembler<'_> {
             .module(steps)
             .and_then(|module| module.resources.get(&config_key));
         let references = config
-            .map(|config| {
-                self.resolver
-                    .resolve_resource(config, steps, &module.address)
-            })
+            .map(|config| self.resolver.resolve_resource(config, module.path()))
             .unwrap_or_default();
 
         // An attribute the configuration leaves unset but the provider computes is unknown in
@@ -610,6 +609,8 @@ struct LastModule {
     steps: Vec<(String, Option<InstanceKey>)>,
     /// The address spelled from `steps`.
     address: String,
+    /// The addresses of the module instances it is in.
+    ancestors: Vec<String>,
 }
 
 impl LastModule {
@@ -617,9 +618,18 @@ impl LastModule {
         if self.given.as_deref() != Some(given) {
             self.steps = module_steps(given).unwrap_or_default();
             self.address = module_address(&self.steps);
+            self.ancestors = ancestor_addresses(&self.steps);
             self.given = Some(given.to_string());
         }
         self
+    }
+
+    fn path(&self) -> InstancePath<'_> {
+        InstancePath {
+            steps: &self.steps,
+            address: &self.address,
+            ancestors: &self.ancestors,
+        }
     }
 }
 

@@ -345,6 +345,25 @@ pub fn module_steps(address: &str) -> Option<Vec<(String, Option<InstanceKey>)>>
     Some(out)
 }
 
+/// A module instance, as the references read in it need it.
+#[derive(Clone, Copy)]
+pub struct InstancePath<'a> {
+    pub steps: &'a [(String, Option<InstanceKey>)],
+    /// Its address, [`module_address`] of `steps`.
+    pub address: &'a str,
+    /// The addresses of the module instances it is in, one per step, the root's (empty) first:
+    /// a `var.` reference is read in the parent, and each instance of a module would otherwise
+    /// spell its parent's address again for each.
+    pub ancestors: &'a [String],
+}
+
+/// The addresses of the module instances that `steps` is in, as [`InstancePath::ancestors`].
+pub fn ancestor_addresses(steps: &[(String, Option<InstanceKey>)]) -> Vec<String> {
+    (0..steps.len())
+        .map(|depth| module_address(&steps[..depth]))
+        .collect()
+}
+
 /// Resolves references against the whole configuration.
 pub struct Resolver<'c> {
     root: &'c ModuleConfig,
@@ -365,18 +384,13 @@ impl<'c> Resolver<'c> {
     }
 
     /// The references of every attribute of a resource block, read in the module instance
-    /// `steps` whose address is `prefix`, absolute and without duplicates.
-    pub fn resolve_resource(
-        &self,
-        config: &ResourceConfig,
-        steps: &[(String, Option<InstanceKey>)],
-        prefix: &str,
-    ) -> References {
+    /// `module`, absolute and without duplicates.
+    pub fn resolve_resource(&self, config: &ResourceConfig, module: InstancePath) -> References {
         let mut resolved = Vec::new();
         for (path, subjects) in &config.references {
             let mut found = Vec::new();
             for subject in subjects {
-                self.resolve(subject, steps, prefix, 0, &mut found);
+                self.resolve(subject, module, 0, &mut found);
             }
             let mut found = deduplicate(found);
             found.shrink_to_fit();
@@ -387,12 +401,11 @@ impl<'c> Resolver<'c> {
         resolved.into_iter().collect()
     }
 
-    /// Resolves one reference read in the module instance `steps`, whose address is `prefix`.
+    /// Resolves one reference read in the module instance `module`.
     fn resolve(
         &self,
         subject: &Subject,
-        steps: &[(String, Option<InstanceKey>)],
-        prefix: &str,
+        module: InstancePath,
         depth: usize,
         out: &mut Vec<Reference>,
     ) {
@@ -404,10 +417,10 @@ impl<'c> Resolver<'c> {
                 local_address,
                 attribute,
             } => {
-                let address = if prefix.is_empty() {
+                let address = if module.address.is_empty() {
                     local_address.clone()
                 } else {
-                    format!("{prefix}.{local_address}")
+                    format!("{}.{local_address}", module.address)
                 };
                 out.push(Reference {
                     address,
@@ -416,28 +429,43 @@ impl<'c> Resolver<'c> {
             }
             Subject::Variable(name) => {
                 // A child module's variable is the argument of its call in the parent module.
-                let Some(((call, _), parent)) = steps.split_last() else {
+                let Some(((call, _), parent_steps)) = module.steps.split_last() else {
                     return;
                 };
+                let depth_of_parent = parent_steps.len();
+                let parent = InstancePath {
+                    steps: parent_steps,
+                    address: &module.ancestors[depth_of_parent],
+                    ancestors: &module.ancestors[..depth_of_parent],
+                };
                 let argument = self
-                    .module(parent)
+                    .module(parent.steps)
                     .and_then(|module| module.calls.get(call.as_str()))
                     .and_then(|call| call.arguments.get(name));
-                let parent_prefix = module_address(parent);
                 for subject in argument.into_iter().flatten() {
-                    self.resolve(subject, parent, &parent_prefix, depth + 1, out);
+                    self.resolve(subject, parent, depth + 1, out);
                 }
             }
             Subject::ModuleOutput { call, key, output } => {
                 let expression = self
-                    .module(steps)
+                    .module(module.steps)
                     .and_then(|module| module.calls.get(call))
                     .and_then(|call| call.module.outputs.get(output));
-                let mut child = steps.to_vec();
-                child.push((call.clone(), key.clone()));
-                let child_prefix = module_address(&child);
-                for subject in expression.into_iter().flatten() {
-                    self.resolve(subject, &child, &child_prefix, depth + 1, out);
+                let Some(expression) = expression else {
+                    return;
+                };
+                let mut child_steps = module.steps.to_vec();
+                child_steps.push((call.clone(), key.clone()));
+                let child_address = module_address(&child_steps);
+                let mut child_ancestors = module.ancestors.to_vec();
+                child_ancestors.push(module.address.to_string());
+                let child = InstancePath {
+                    steps: &child_steps,
+                    address: &child_address,
+                    ancestors: &child_ancestors,
+                };
+                for subject in expression {
+                    self.resolve(subject, child, depth + 1, out);
                 }
             }
             Subject::NotFollowed => {}
