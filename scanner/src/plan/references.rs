@@ -557,6 +557,77 @@ mod tests {
     }
 
     #[test]
+    fn variables_are_followed_up_through_each_enclosing_module_instance() {
+        // The root calls `outer`, which calls `inner`; `inner`'s bucket reads `var.to_root`,
+        // which `outer` passes on from its own `var.from_root`, and `var.to_outer`, which
+        // `outer` sets to a key of its own.
+        let subjects = |texts: &[&str]| followed_subjects(texts.iter().copied());
+        let mut inner = ModuleConfig::default();
+        inner.resources.insert(
+            "aws_s3_bucket.b".into(),
+            ResourceConfig {
+                provider_config_key: None,
+                references: vec![
+                    ("kms_key_id".into(), subjects(&["var.to_root"])),
+                    ("kms_master_key_id".into(), subjects(&["var.to_outer"])),
+                ],
+                expressions: None,
+            },
+        );
+        let mut outer = ModuleConfig::default();
+        outer.calls.insert(
+            "inner".into(),
+            CallConfig {
+                arguments: [
+                    ("to_root".into(), subjects(&["var.from_root"])),
+                    ("to_outer".into(), subjects(&["aws_kms_key.outer.arn"])),
+                ]
+                .into_iter()
+                .collect(),
+                module: inner,
+            },
+        );
+        let mut root = ModuleConfig::default();
+        root.calls.insert(
+            "outer".into(),
+            CallConfig {
+                arguments: [("from_root".into(), subjects(&["aws_kms_key.root.arn"]))]
+                    .into_iter()
+                    .collect(),
+                module: outer,
+            },
+        );
+
+        let address = r#"module.outer["k"].module.inner[0]"#;
+        let steps = module_steps(address).unwrap();
+        let ancestors = ancestor_addresses(&steps);
+        assert_eq!(ancestors, ["", r#"module.outer["k"]"#]);
+        let module = InstancePath {
+            steps: &steps,
+            address,
+            ancestors: &ancestors,
+        };
+        let resolver = Resolver::new(&root);
+        let bucket = &root.calls["outer"].module.calls["inner"].module.resources["aws_s3_bucket.b"];
+        let references = resolver.resolve_resource(bucket, module);
+
+        let reference = |address: &str| {
+            vec![Reference {
+                address: address.into(),
+                attribute: Some("arn".into()),
+            }]
+        };
+        assert_eq!(
+            references.get("kms_key_id"),
+            Some(&reference("aws_kms_key.root"))
+        );
+        assert_eq!(
+            references.get("kms_master_key_id"),
+            Some(&reference(r#"module.outer["k"].aws_kms_key.outer"#))
+        );
+    }
+
+    #[test]
     fn module_instance_addresses_round_trip() {
         let address = r#"module.a["x"].module.b[2].module.c"#;
         let steps = module_steps(address).unwrap();
