@@ -230,7 +230,6 @@ impl ModuleConfig {
             if let Some(body) = &resource.expressions {
                 collect_references(body, "", &mut references);
             }
-            let references = subjects_by_path(references);
             config.resources.insert(
                 key,
                 ResourceConfig {
@@ -247,7 +246,7 @@ impl ModuleConfig {
                 collect_references(body, "", &mut arguments);
             }
             let call = CallConfig {
-                arguments: subjects_by_path(arguments).into_iter().collect(),
+                arguments: arguments.into_iter().collect(),
                 module: ModuleConfig::build(call.module),
             };
             config.calls.insert(name, call);
@@ -262,17 +261,9 @@ impl ModuleConfig {
     }
 }
 
-/// Reads the reference texts of each path into subjects.
-fn subjects_by_path(texts: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<Subject>)> {
-    texts
-        .into_iter()
-        .map(|(path, texts)| (path, followed_subjects(texts.iter().map(String::as_str))))
-        .collect()
-}
-
 /// Walks a block body: attributes give their references, nested blocks are walked under their
 /// name (block instances share the path, as attribute paths carry no indices).
-fn collect_references(body: &ExpressionNode, prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
+fn collect_references(body: &ExpressionNode, prefix: &str, out: &mut Vec<(String, Vec<Subject>)>) {
     match body {
         ExpressionNode::Object(entries) => {
             for (name, node) in entries {
@@ -297,13 +288,13 @@ fn collect_references(body: &ExpressionNode, prefix: &str, out: &mut Vec<(String
     }
 }
 
-/// Adds references to a path, joining the lists of repeated blocks.
-fn push_references(out: &mut Vec<(String, Vec<String>)>, path: String, texts: Vec<&str>) {
-    let texts = texts.into_iter().map(str::to_string);
+/// Adds the subjects of references to a path, joining the lists of repeated blocks.
+fn push_references(out: &mut Vec<(String, Vec<Subject>)>, path: String, texts: Vec<&str>) {
+    let subjects = followed_subjects(texts);
     if let Some((_, existing)) = out.iter_mut().find(|(p, _)| *p == path) {
-        existing.extend(texts);
+        existing.extend(subjects);
     } else {
-        out.push((path, texts.collect()));
+        out.push((path, subjects));
     }
 }
 
