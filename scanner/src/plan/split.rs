@@ -207,7 +207,7 @@ impl<'de> Sink<'de> for Earlier<'de> {
     fn state_resource(
         &mut self,
         section: Section,
-        head: Head,
+        head: Head<'de>,
         values: Taken<'de>,
         sensitive: Marks,
     ) {
@@ -228,7 +228,7 @@ impl<'de> Sink<'de> for Earlier<'de> {
 
     fn change(
         &mut self,
-        head: Head,
+        head: Head<'de>,
         module_address: Option<String>,
         deposed: bool,
         change: ChangeParts<Taken<'de>>,
@@ -329,7 +329,7 @@ fn take_in(gathered: &mut Gathered, later: Recorder) -> Result<(), serde_json::E
                 sensitive,
             } => {
                 let values = values.into_values(|| {
-                    gathered.wanted_values(section, Some(&head.mode), Some(&head.address))
+                    gathered.wanted_values(section, Some(&*head.mode), Some(&*head.address))
                 })?;
                 gathered.add_state_resource(section, head, values, sensitive);
             }
@@ -341,7 +341,7 @@ fn take_in(gathered: &mut Gathered, later: Recorder) -> Result<(), serde_json::E
             } => {
                 let after = change
                     .after
-                    .into_values(|| gathered.wanted_after(Some(&head.address)))?;
+                    .into_values(|| gathered.wanted_after(Some(&*head.address)))?;
                 let change = ChangeParts {
                     actions: change.actions,
                     after,
@@ -375,12 +375,12 @@ impl Taken<'_> {
 enum Entry<'de> {
     State {
         section: Section,
-        head: Head,
+        head: Head<'de>,
         values: Taken<'de>,
         sensitive: Marks,
     },
     Change {
-        head: Head,
+        head: Head<'de>,
         module_address: Option<String>,
         deposed: bool,
         change: ChangeParts<Taken<'de>>,
@@ -462,7 +462,7 @@ impl<'de> Sink<'de> for Recorder<'de> {
     fn state_resource(
         &mut self,
         section: Section,
-        head: Head,
+        head: Head<'de>,
         values: Taken<'de>,
         sensitive: Marks,
     ) {
@@ -481,7 +481,7 @@ impl<'de> Sink<'de> for Recorder<'de> {
 
     fn change(
         &mut self,
-        head: Head,
+        head: Head<'de>,
         module_address: Option<String>,
         deposed: bool,
         change: ChangeParts<Taken<'de>>,

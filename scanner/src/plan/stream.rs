@@ -11,13 +11,14 @@
 
 use super::mapped::DropBehind;
 use super::schema::{Action, Configuration, IndexKey};
-use super::values::{Marks, PlanAttributes};
+use super::values::{LentText, Marks, PlanAttributes};
 use crate::address_hash::AddressMap;
 use crate::value::Value;
 use serde::de::{
     self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The keys of the objects this module reads, told apart without allocating a string for each
@@ -49,31 +50,38 @@ pub(super) enum Field {
     Other,
 }
 
-/// Field names as they appear in plan JSON.
-const FIELDS: &[(&str, Field)] = &[
-    ("format_version", Field::FormatVersion),
-    ("planned_values", Field::PlannedValues),
-    ("resource_changes", Field::ResourceChanges),
-    ("prior_state", Field::PriorState),
-    ("configuration", Field::Configuration),
-    ("values", Field::Values),
-    ("root_module", Field::RootModule),
-    ("resources", Field::Resources),
-    ("child_modules", Field::ChildModules),
-    ("address", Field::Address),
-    ("module_address", Field::ModuleAddress),
-    ("mode", Field::Mode),
-    ("type", Field::Type),
-    ("name", Field::Name),
-    ("index", Field::Index),
-    ("sensitive_values", Field::SensitiveValues),
-    ("deposed", Field::Deposed),
-    ("change", Field::Change),
-    ("actions", Field::Actions),
-    ("after", Field::After),
-    ("after_unknown", Field::AfterUnknown),
-    ("after_sensitive", Field::AfterSensitive),
-];
+impl Field {
+    /// The field a key names, as the key's bytes appear in plan JSON. The bytes are matched
+    /// as they are: a key is never checked for UTF-8, so an unknown key costs only its
+    /// length and a comparison or two.
+    fn named(name: &[u8]) -> Field {
+        match name {
+            b"format_version" => Field::FormatVersion,
+            b"planned_values" => Field::PlannedValues,
+            b"resource_changes" => Field::ResourceChanges,
+            b"prior_state" => Field::PriorState,
+            b"configuration" => Field::Configuration,
+            b"values" => Field::Values,
+            b"root_module" => Field::RootModule,
+            b"resources" => Field::Resources,
+            b"child_modules" => Field::ChildModules,
+            b"address" => Field::Address,
+            b"module_address" => Field::ModuleAddress,
+            b"mode" => Field::Mode,
+            b"type" => Field::Type,
+            b"name" => Field::Name,
+            b"index" => Field::Index,
+            b"sensitive_values" => Field::SensitiveValues,
+            b"deposed" => Field::Deposed,
+            b"change" => Field::Change,
+            b"actions" => Field::Actions,
+            b"after" => Field::After,
+            b"after_unknown" => Field::AfterUnknown,
+            b"after_sensitive" => Field::AfterSensitive,
+            _ => Field::Other,
+        }
+    }
+}
 
 impl<'de> de::Deserialize<'de> for Field {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Field, D::Error> {
@@ -86,15 +94,19 @@ impl<'de> de::Deserialize<'de> for Field {
                 f.write_str("a field name")
             }
 
+            fn visit_bytes<E: de::Error>(self, name: &[u8]) -> Result<Field, E> {
+                Ok(Field::named(name))
+            }
+
             fn visit_str<E: de::Error>(self, name: &str) -> Result<Field, E> {
-                Ok(FIELDS
-                    .iter()
-                    .find_map(|(known, field)| (*known == name).then_some(*field))
-                    .unwrap_or(Field::Other))
+                Ok(Field::named(name.as_bytes()))
             }
         }
 
-        deserializer.deserialize_identifier(FieldVisitor)
+        // serde_json hands a key over as bytes, escapes decoded, without checking that it is
+        // UTF-8. A plan has tens of keys per resource in each section, and checking them all
+        // showed in profiles of the thread that reads `resource_changes` and `prior_state`.
+        deserializer.deserialize_bytes(FieldVisitor)
     }
 }
 
@@ -167,26 +179,27 @@ impl Gathered {
         })
     }
 
-    fn instance(&mut self, head: Head) -> &mut Instance {
+    fn instance(&mut self, head: Head<'_>) -> &mut Instance {
         let index = self.instance_index(head);
         &mut self.instances[index]
     }
 
     /// The place in `instances` of the instance `head` names, added if it is new.
-    fn instance_index(&mut self, head: Head) -> usize {
+    fn instance_index(&mut self, head: Head<'_>) -> usize {
         // Looked up before inserting: most heads name an instance met already (a change after
         // the planned values), and the table's key is a copy of the address.
-        if let Some(&i) = self.by_address.get(&head.address) {
+        if let Some(&i) = self.by_address.get(head.address.as_ref()) {
             return i;
         }
 
         let next = self.instances.len();
-        self.by_address.insert(head.address.clone(), next);
+        let address = head.address.into_owned();
+        self.by_address.insert(address.clone(), next);
         self.instances.push(Instance {
-            address: head.address,
-            mode: head.mode,
-            resource_type: head.resource_type,
-            name: head.name,
+            address,
+            mode: head.mode.into_owned(),
+            resource_type: head.resource_type.into_owned(),
+            name: head.name.into_owned(),
             key: head.key,
             ..Instance::default()
         });
@@ -230,7 +243,7 @@ impl Gathered {
     pub(super) fn add_state_resource(
         &mut self,
         section: Section,
-        head: Head,
+        head: Head<'_>,
         values: Option<Value>,
         sensitive: Marks,
     ) -> Option<usize> {
@@ -273,7 +286,7 @@ impl Gathered {
     /// Takes in an entry of `resource_changes`, with its `after` if it was wanted.
     pub(super) fn add_change(
         &mut self,
-        head: Head,
+        head: Head<'_>,
         module_address: Option<String>,
         deposed: bool,
         change: ChangeParts<Option<Value>>,
@@ -348,14 +361,14 @@ pub(super) trait Sink<'de> {
     fn state_resource(
         &mut self,
         section: Section,
-        head: Head,
+        head: Head<'de>,
         values: Taken<'de>,
         sensitive: Marks,
     );
 
     fn change(
         &mut self,
-        head: Head,
+        head: Head<'de>,
         module_address: Option<String>,
         deposed: bool,
         change: ChangeParts<Taken<'de>>,
@@ -382,7 +395,7 @@ impl<'de> Sink<'de> for Gathered {
     fn state_resource(
         &mut self,
         section: Section,
-        head: Head,
+        head: Head<'de>,
         values: Taken<'de>,
         sensitive: Marks,
     ) {
@@ -391,7 +404,7 @@ impl<'de> Sink<'de> for Gathered {
 
     fn change(
         &mut self,
-        head: Head,
+        head: Head<'de>,
         module_address: Option<String>,
         deposed: bool,
         change: ChangeParts<Taken<'de>>,
@@ -708,57 +721,58 @@ impl<'de, S: Sink<'de>> Visitor<'de> for ListSeed<'_, S> {
     }
 }
 
-/// The fields every resource entry starts with.
-pub(super) struct Head {
-    pub address: String,
+/// The fields every resource entry starts with, lent from the input where the parser can:
+/// most entries name an instance met before, whose strings are never copied.
+pub(super) struct Head<'de> {
+    pub address: Cow<'de, str>,
     /// A place of the entry in the input: where one of its strings was lent from memory.
     at: Option<*const u8>,
-    pub mode: String,
-    resource_type: String,
-    name: String,
+    pub mode: Cow<'de, str>,
+    resource_type: Cow<'de, str>,
+    name: Cow<'de, str>,
     key: Option<IndexKey>,
 }
 
 // SAFETY: `at` is only compared with the bounds of the mapped plan, never read through, so a
 // head may move to the thread that takes it in.
-unsafe impl Send for Head {}
+unsafe impl Send for Head<'_> {}
 
 /// The identifying fields of an entry, read in any order.
 #[derive(Default)]
-struct HeadFields {
-    address: Option<String>,
+struct HeadFields<'de> {
+    address: Option<Cow<'de, str>>,
     at: Option<*const u8>,
-    mode: Option<String>,
-    resource_type: Option<String>,
-    name: Option<String>,
+    mode: Option<Cow<'de, str>>,
+    resource_type: Option<Cow<'de, str>>,
+    name: Option<Cow<'de, str>>,
     key: Option<IndexKey>,
 }
 
-impl HeadFields {
+impl<'de> HeadFields<'de> {
     /// Reads the value of `key` if it is one of the identifying fields.
-    fn read<'de, A: MapAccess<'de>>(&mut self, key: Field, map: &mut A) -> Result<bool, A::Error> {
+    fn read<A: MapAccess<'de>>(&mut self, key: Field, map: &mut A) -> Result<bool, A::Error> {
         match key {
             Field::Address => {
-                let address: PlacedText = map.next_value()?;
-                self.address = Some(address.text);
-                self.at = self.at.or(address.at);
+                let address: LentText = map.next_value()?;
+                self.at = self.at.or(address.at());
+                self.address = Some(address.0);
             }
             // The mode is lent even where the address is not: an address with a string key,
             // `module.m["a"]`, has escaped quotes, so the parser copies it out.
             Field::Mode => {
-                let mode: PlacedText = map.next_value()?;
-                self.mode = Some(mode.text);
-                self.at = self.at.or(mode.at);
+                let mode: LentText = map.next_value()?;
+                self.at = self.at.or(mode.at());
+                self.mode = Some(mode.0);
             }
-            Field::Type => self.resource_type = Some(map.next_value()?),
-            Field::Name => self.name = Some(map.next_value()?),
+            Field::Type => self.resource_type = Some(map.next_value::<LentText>()?.0),
+            Field::Name => self.name = Some(map.next_value::<LentText>()?.0),
             Field::Index => self.key = map.next_value()?,
             _ => return Ok(false),
         }
         Ok(true)
     }
 
-    fn finish<E: de::Error>(self) -> Result<Head, E> {
+    fn finish<E: de::Error>(self) -> Result<Head<'de>, E> {
         Ok(Head {
             address: self.address.ok_or_else(|| E::missing_field("address"))?,
             at: self.at,
@@ -767,42 +781,6 @@ impl HeadFields {
             name: self.name.ok_or_else(|| E::missing_field("name"))?,
             key: self.key,
         })
-    }
-}
-
-/// A string, with where it was in the input when the parser could lend it from there.
-struct PlacedText {
-    text: String,
-    at: Option<*const u8>,
-}
-
-impl<'de> de::Deserialize<'de> for PlacedText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlacedText, D::Error> {
-        struct PlacedTextVisitor;
-
-        impl<'de> Visitor<'de> for PlacedTextVisitor {
-            type Value = PlacedText;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<PlacedText, E> {
-                Ok(PlacedText {
-                    text: text.to_string(),
-                    at: Some(text.as_ptr()),
-                })
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<PlacedText, E> {
-                Ok(PlacedText {
-                    text: text.to_string(),
-                    at: None,
-                })
-            }
-        }
-
-        deserializer.deserialize_str(PlacedTextVisitor)
     }
 }
 

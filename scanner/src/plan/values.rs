@@ -10,6 +10,7 @@ use super::schema::ExpressionNode;
 use crate::value::Value;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
@@ -280,15 +281,55 @@ impl<'de> Visitor<'de> for MarksVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Marks, A::Error> {
         let mut entries = Vec::new();
-        while let Some((key, marks)) = access.next_entry::<String, Marks>()? {
+        // Most keys mark nothing (`"tags": {}`, `"id": false`): they are lent, and copied only
+        // when their marks are kept.
+        while let Some((LentText(key), marks)) = access.next_entry::<LentText, Marks>()? {
             if !marks.is_none() {
-                entries.push((key, marks));
+                entries.push((key.into_owned(), marks));
             }
         }
         if entries.is_empty() {
             return Ok(Marks::None);
         }
         Ok(Marks::Object(entries))
+    }
+}
+
+/// A string lent from the input when the parser can lend it (it has no escapes and the input
+/// is in memory), else copied.
+pub(super) struct LentText<'de>(pub Cow<'de, str>);
+
+impl LentText<'_> {
+    /// Where the string was in the input, when it was lent from there.
+    pub(super) fn at(&self) -> Option<*const u8> {
+        match &self.0 {
+            Cow::Borrowed(text) => Some(text.as_ptr()),
+            Cow::Owned(_) => None,
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for LentText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<LentText<'de>, D::Error> {
+        struct LentTextVisitor;
+
+        impl<'de> Visitor<'de> for LentTextVisitor {
+            type Value = LentText<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<LentText<'de>, E> {
+                Ok(LentText(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<LentText<'de>, E> {
+                Ok(LentText(Cow::Owned(text.to_string())))
+            }
+        }
+
+        deserializer.deserialize_str(LentTextVisitor)
     }
 }
 
