@@ -11,6 +11,7 @@
 //! key inserted twice keeps its last value.
 
 use super::Value;
+use std::cmp::Ordering;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Map {
@@ -33,7 +34,7 @@ impl Map {
 
     fn position(&self, key: &str) -> Result<usize, usize> {
         self.entries
-            .binary_search_by(|(candidate, _)| candidate.as_str().cmp(key))
+            .binary_search_by(|(candidate, _)| compare_keys(candidate, key))
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -127,13 +128,16 @@ impl Map {
 pub fn into_key_order<V>(entries: &mut Vec<(String, V)>) {
     // Terraform writes object keys in order, so a plan's objects usually arrive sorted;
     // checking costs one comparison per entry, sorting many more.
-    if entries.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+    let in_order = entries
+        .windows(2)
+        .all(|pair| compare_keys(&pair[0].0, &pair[1].0) == Ordering::Less);
+    if in_order {
         return;
     }
 
     // Stable, so equal keys stay in the order given; the last of each run is kept by moving
     // it into the place of the first before the others are dropped.
-    entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+    entries.sort_by(|(a, _), (b, _)| compare_keys(a, b));
     entries.dedup_by(|later, kept| {
         if later.0 != kept.0 {
             return false;
@@ -141,6 +145,20 @@ pub fn into_key_order<V>(entries: &mut Vec<(String, V)>) {
         std::mem::swap(later, kept);
         true
     });
+}
+
+/// Orders two keys as `str::cmp` does, byte by byte, in line. Keys are short and most differ in
+/// their first bytes; the library comparison calls `memcmp` for each pair, and in profiles of
+/// a large plan those calls were about a quarter of the time spent judging it.
+#[inline]
+fn compare_keys(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 impl FromIterator<(String, Value)> for Map {
@@ -208,6 +226,18 @@ mod tests {
             .collect();
         assert_eq!(repeated.len(), 2);
         assert_eq!(repeated.get("k"), Some(&Value::from("last")));
+    }
+
+    #[test]
+    fn keys_compare_as_strings_do() {
+        let keys = [
+            "", "a", "ab", "abc", "abd", "b", "B", "tags", "tags_all", "tag", "é", "e\u{301}", "z",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(compare_keys(a, b), a.cmp(b), "{a:?} against {b:?}");
+            }
+        }
     }
 
     #[test]
