@@ -1513,6 +1513,13 @@ fn json_that_is_not_a_plan() {
         at(1, 24),
         "control character",
     );
+    // In a key the reader matches against the fields it knows, as well as in a value.
+    plan(
+        "control-character-in-a-key",
+        "{\"format_version\": \"1.2\", \"planned_\u{1}values\": {}}",
+        at(1, 36),
+        "control character",
+    );
     plan(
         "nan-is-not-json",
         &plan_with_resource(&format!("{{{resource}, \"values\": {{\"size\": NaN}}}}")),
