@@ -32,7 +32,8 @@ use crate::value::Value;
 use mapped::{DropBehind, Mapping};
 use numbers::{NumberGuard, Replaced, Replacements};
 use references::{
-    ancestor_addresses, module_address, module_steps, InstancePath, ModuleConfig, Resolver,
+    ancestor_addresses, block_key, module_address, module_steps, InstancePath, ModuleConfig,
+    Resolver,
 };
 /// Taking addresses apart, for matching suppressions to resource instances.
 pub(crate) use references::{split_traversal, Step};
@@ -526,10 +527,7 @@ impl Assembler<'_> {
         };
         let steps = &module.steps;
 
-        let config_key = match mode {
-            Mode::Data => format!("data.{}.{}", instance.resource_type, instance.name),
-            Mode::Managed => format!("{}.{}", instance.resource_type, instance.name),
-        };
+        let config_key = block_key(mode == Mode::Data, &instance.resource_type, &instance.name);
         let config = self
             .resolver
             .module(steps)
