@@ -51,8 +51,8 @@ pub(super) enum Field {
 }
 
 impl Field {
-    /// The field a key names. Matched on its bytes, which the compiler turns into a test of
-    /// the length and a comparison or two, rather than compared with each known name in turn.
+    /// The field a key names, by a match on its bytes rather than a search of a list of
+    /// names, which compared each key with every name until one matched.
     fn named(name: &[u8]) -> Field {
         match name {
             b"format_version" => Field::FormatVersion,
