@@ -124,7 +124,7 @@ pub struct References {
 impl References {
     fn position(&self, path: &str) -> Result<usize, usize> {
         self.by_path
-            .binary_search_by(|(candidate, _)| candidate.as_str().cmp(path))
+            .binary_search_by(|(candidate, _)| crate::value::compare_keys(candidate, path))
     }
 
     pub fn get(&self, path: &str) -> Option<&Vec<Reference>> {

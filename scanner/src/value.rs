@@ -3,7 +3,7 @@
 
 mod map;
 
-pub use map::{into_key_order, Map};
+pub use map::{compare_keys, into_key_order, Map};
 
 /// A Terraform value, or the reason it cannot be seen.
 #[derive(Debug, Clone, PartialEq)]
