@@ -3,9 +3,9 @@
 # resources alone, and both together: first the plan of a fresh configuration, then, after an
 # apply, the refresh-and-plan of an unchanged one. Each plan figure is the median of RUNS
 # plans, as wall-clock seconds and as CPU seconds (user + system of Terraform and of the
-# providers it ran); the last lines give hipaa alone over the baseline (the target is 1.3x
-# at most). On a machine shared with other work the CPU figures vary far less than the wall
-# times.
+# providers it ran); then come hipaa alone over the baseline (the target is 1.3x at most) and,
+# last, the CPU time of fresh hipaa plans split between Terraform and the provider. On a
+# machine shared with other work the CPU figures vary far less than the wall times.
 #
 # Usage: scripts/plan-timing.sh [COUNT [RUNS]]   (1000 of each kind, median of 3 plans)
 # Needs terraform on the PATH. Builds the provider in release mode unless HIPAA_PROVIDER_DIR
@@ -157,6 +157,46 @@ ratio() {
     "$(echo "${a[2]} / ${b[2]}" | bc -l)" "$(echo "${a[3]} / ${b[3]}" | bc -l)"
 }
 
+# Splits the CPU time of fresh plans of the hipaa configuration between Terraform and the
+# provider: Terraform starts the provider through a wrapper that appends the CPU time of itself
+# and of the provider (bash's `times`, in milliseconds) to a log. What is left of the whole is
+# Terraform's own: the plan would still take that much CPU if the provider took none at all,
+# so divided by the baseline's CPU time it is the lowest CPU ratio this configuration can reach.
+split_cpu() {
+  local dir="$work/split" wrapper_dir="$work/split-provider" log="$work/split-provider.log"
+  mkdir -p "$dir" "$wrapper_dir"
+  write_hipaa > "$dir/main.tf"
+  cat > "$wrapper_dir/terraform-provider-hipaa" <<WRAPPER
+#!/usr/bin/env bash
+"$plugin_dir/terraform-provider-hipaa" "\$@"
+status=\$?
+times >> "$log"
+exit \$status
+WRAPPER
+  chmod +x "$wrapper_dir/terraform-provider-hipaa"
+  sed "s|\"$plugin_dir\"|\"$wrapper_dir\"|" "$work/cli.tfrc" > "$work/split.tfrc"
+
+  local totals=() providers=() own=() i total provider
+  for ((i = 0; i < runs; i++)); do
+    : > "$log"
+    read -r _ total <<< "$(TF_CLI_CONFIG_FILE="$work/split.tfrc" time_command "$dir" plan)"
+    # `times` prints two lines, the shell's own user and system time and then its children's,
+    # as e.g. "0m0.012s 0m0.004s"; every field of every start is summed.
+    provider=$(tr ' ' '\n' < "$log" | sed -n 's/^\([0-9]*\)m\([0-9.]*\)s$/\1 * 60 + \2/p' |
+      paste -sd+ | bc)
+    totals+=("$total")
+    providers+=("$provider")
+    own+=("$(echo "$total - $provider" | bc)")
+  done
+  local own_median base_cpu
+  own_median=$(median "${own[@]}")
+  read -r _ base_cpu _ _ < "$work/$baseline.times"
+  printf '%s plan (fresh), cpu split: terraform %.2fs + provider %.2fs of %.2fs (medians)\n' \
+    "$hipaa" "$own_median" "$(median "${providers[@]}")" "$(median "${totals[@]}")"
+  printf "terraform's own cpu with the hipaa configuration / %s cpu: %.2fx\n" \
+    "$baseline" "$(echo "$own_median / $base_cpu" | bc -l)"
+}
+
 echo "terraform $(terraform version | head -1 | sed 's/^Terraform //'), $count resources of" \
   "each kind, median of $runs plans; cpu: user + system of terraform and its providers"
 baseline="terraform_data x$count" hipaa="hipaa x$count" both="hipaa + terraform_data x$count"
@@ -165,3 +205,4 @@ write_hipaa | measure "$hipaa"
 { write_hipaa; write_data; } | measure "$both"
 ratio "$hipaa" "$baseline"
 ratio "$both" "$baseline"
+split_cpu
