@@ -51,32 +51,32 @@ pub(super) enum Field {
 }
 
 impl Field {
-    /// The field a key names, by a match on its bytes rather than a search of a list of
-    /// names, which compared each key with every name until one matched.
-    fn named(name: &[u8]) -> Field {
+    /// The field a key names, by a `match` rather than a search of a list of names, which
+    /// compared each key with every name until one matched.
+    fn named(name: &str) -> Field {
         match name {
-            b"format_version" => Field::FormatVersion,
-            b"planned_values" => Field::PlannedValues,
-            b"resource_changes" => Field::ResourceChanges,
-            b"prior_state" => Field::PriorState,
-            b"configuration" => Field::Configuration,
-            b"values" => Field::Values,
-            b"root_module" => Field::RootModule,
-            b"resources" => Field::Resources,
-            b"child_modules" => Field::ChildModules,
-            b"address" => Field::Address,
-            b"module_address" => Field::ModuleAddress,
-            b"mode" => Field::Mode,
-            b"type" => Field::Type,
-            b"name" => Field::Name,
-            b"index" => Field::Index,
-            b"sensitive_values" => Field::SensitiveValues,
-            b"deposed" => Field::Deposed,
-            b"change" => Field::Change,
-            b"actions" => Field::Actions,
-            b"after" => Field::After,
-            b"after_unknown" => Field::AfterUnknown,
-            b"after_sensitive" => Field::AfterSensitive,
+            "format_version" => Field::FormatVersion,
+            "planned_values" => Field::PlannedValues,
+            "resource_changes" => Field::ResourceChanges,
+            "prior_state" => Field::PriorState,
+            "configuration" => Field::Configuration,
+            "values" => Field::Values,
+            "root_module" => Field::RootModule,
+            "resources" => Field::Resources,
+            "child_modules" => Field::ChildModules,
+            "address" => Field::Address,
+            "module_address" => Field::ModuleAddress,
+            "mode" => Field::Mode,
+            "type" => Field::Type,
+            "name" => Field::Name,
+            "index" => Field::Index,
+            "sensitive_values" => Field::SensitiveValues,
+            "deposed" => Field::Deposed,
+            "change" => Field::Change,
+            "actions" => Field::Actions,
+            "after" => Field::After,
+            "after_unknown" => Field::AfterUnknown,
+            "after_sensitive" => Field::AfterSensitive,
             _ => Field::Other,
         }
     }
@@ -94,7 +94,7 @@ impl<'de> de::Deserialize<'de> for Field {
             }
 
             fn visit_str<E: de::Error>(self, name: &str) -> Result<Field, E> {
-                Ok(Field::named(name.as_bytes()))
+                Ok(Field::named(name))
             }
         }
 
